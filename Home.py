@@ -1,0 +1,26 @@
+"""Attention Lab: the entry point. `streamlit run Home.py` starts here.
+
+This script only sets the page up and routes: the Home text lives in
+pages/home.py and each demo in its own file under pages/. Nothing imported
+here pulls in torch, so the first screen opens fast.
+"""
+
+import streamlit as st
+
+from lab.catalog import SECTIONS, demos_in
+
+st.set_page_config(
+    page_title="Attention Lab",
+    page_icon=":material/blur_on:",
+    layout="wide",
+    initial_sidebar_state="expanded",
+)
+
+home = st.Page("pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True)
+sections = {"Start here": [home]}
+for section in SECTIONS:
+    sections[section] = [
+        st.Page(demo.file, title=demo.title, icon=demo.icon, url_path=demo.slug)
+        for demo in demos_in(section)
+    ]
+st.navigation(sections, position="sidebar", expanded=True).run()
