@@ -234,8 +234,11 @@ def heatmap(
                 color=alt.Color("text_color:N", scale=None),
             )
         )
-    return alt.layer(*layers, data=frame).properties(
-        title=title, width=alt.Step(size), height=alt.Step(size)
+    return (
+        alt.layer(*layers, data=frame)
+        # The text layer's literal colours (scale=None) must not merge with the cells' scale.
+        .resolve_scale(color="independent")
+        .properties(title=title, width=alt.Step(size), height=alt.Step(size))
     )
 
 

@@ -14,7 +14,7 @@ MAX_TOKENS = 12
 MAX_D = SelfAttentionConfig.max_d_model
 WIDE = 620  # pixels of cells for one matrix that has the row to itself
 HALF = 380  # pixels of cells for one of two charts side by side
-THIRD = 230  # pixels of cells for one of three matrices side by side
+THIRD = 150  # pixels of cells for one of three matrices side by side (room left for the legend)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)

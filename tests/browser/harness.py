@@ -132,27 +132,49 @@ def script_state(page) -> str | None:
     )
 
 
-def wait_until_idle(page, timeout: float = 60.0, settle: float = 0.3) -> None:
+def wait_until_idle(
+    page, timeout: float = 60.0, settle: float = 0.3, draw_timeout: float = 15.0
+) -> None:
     """Wait until the script has finished running and every chart is drawn.
 
     Streamlit marks the app root with ``data-test-script-state``; we wait for
-    "notRunning", then for every chart element to have a drawn surface, and
-    for that to hold for ``settle`` seconds (a rerun may start right after).
+    "notRunning" to hold for ``settle`` seconds (a rerun may start right
+    after), then up to ``draw_timeout`` seconds for every chart element to have
+    a drawn surface. A chart that never draws (usually a spec Vega-Lite cannot
+    compile) is left for the caller to report, with :func:`undrawn_charts`.
     """
     deadline = time.monotonic() + timeout
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout * 1000)
     stable_since = None
-    while time.monotonic() < deadline:
-        idle = script_state(page) == "notRunning" and page.locator(RUNNING).count() == 0
-        done = idle and drawn_chart_count(page) == page.locator(CHART).count()
-        if done:
+    while True:
+        if script_state(page) == "notRunning" and page.locator(RUNNING).count() == 0:
             stable_since = stable_since or time.monotonic()
             if time.monotonic() - stable_since >= settle:
-                return
+                break
         else:
             stable_since = None
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the app was still running after {timeout} s")
         time.sleep(0.05)
-    raise TimeoutError(f"the app was still running after {timeout} s")
+    draw_deadline = time.monotonic() + draw_timeout
+    while time.monotonic() < draw_deadline:
+        if drawn_chart_count(page) == page.locator(CHART).count():
+            return
+        time.sleep(0.05)
+
+
+def undrawn_charts(page) -> str:
+    """A message about charts with no drawn surface, or "" if all are drawn."""
+    total = page.locator(CHART).count()
+    drawn = drawn_chart_count(page)
+    if drawn == total:
+        return ""
+    return (
+        f"{total - drawn} of {total} charts were not drawn. Vega-Lite probably could not "
+        "compile their spec (no error is shown on the page); a common cause is a layer "
+        "mixing a colour scale with literal colours (scale=None) without "
+        "resolve_scale(color='independent')."
+    )
 
 
 def drawn_chart_count(page) -> int:
