@@ -62,15 +62,28 @@ def _as_matrix(matrix: ArrayLike) -> np.ndarray:
     return array
 
 
-def _axis(labels: Sequence[str], title: str | None, *, x: bool) -> alt.Axis:
+def _axis(
+    labels: Sequence[str], title: str | None, *, x: bool, cell: int | None = None
+) -> alt.Axis:
+    """A position-keyed axis showing ``labels``; x labels turn when they would not fit.
+
+    ``cell`` is the band width in pixels. Upright labels wider than their band
+    overlap, and Vega then hides every other one, so x labels are rotated
+    whenever the longest (about 7 px a character) is wider than its band.
+    """
     longest = max((len(label) for label in labels), default=0)
-    angle = -40 if x and (longest > 6 and len(labels) > 4) else 0
+    too_wide = cell is not None and 7 * longest > cell
+    angle = -45 if x and (too_wide or (cell is None and longest > 6 and len(labels) > 4)) else 0
     return alt.Axis(
         title=title,
         labelExpr=labels_expr(labels),
         labelAngle=angle,
+        labelAlign="left" if angle else "center",
+        # Never hide a token's label while a label fits its band (rotation makes room);
+        # bands under 13 px are too thin for every label, so Vega thins them out.
+        labelOverlap=False if cell is None or cell >= 13 else "parity",
         labelLimit=140,
-        labelFontSize=12,
+        labelFontSize=12 if (cell is None or cell >= 20) else 10,
         ticks=False,
         domain=False,
         orient="top" if x else "left",
@@ -191,8 +204,8 @@ def heatmap(
     # Colours as data with scale=None: cheaper to build than alt.condition.
     frame["text_color"] = np.where(dark, "white", "#1f1f1f")
 
-    x = alt.X("col:O", axis=_axis(col_labels, col_title, x=True), sort="ascending")
-    y = alt.Y("row:O", axis=_axis(row_labels, row_title, x=False), sort="ascending")
+    x = alt.X("col:O", axis=_axis(col_labels, col_title, x=True, cell=size), sort="ascending")
+    y = alt.Y("row:O", axis=_axis(row_labels, row_title, x=False, cell=size), sort="ascending")
     tooltip = [
         alt.Tooltip("row_label:N", title=row_title or "row"),
         alt.Tooltip("col_label:N", title=col_title or "column"),
