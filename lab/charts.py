@@ -78,7 +78,8 @@ def _axis(
         title=title,
         labelExpr=labels_expr(labels),
         labelAngle=angle,
-        labelAlign="left" if angle else "center",
+        # Rotated x labels start at their band; y labels keep Vega's right alignment.
+        labelAlign=("left" if angle else "center") if x else "right",
         # Never hide a token's label while a label fits its band (rotation makes room);
         # bands under 13 px are too thin for every label, so Vega thins them out.
         labelOverlap=False if cell is None or cell >= 13 else "parity",

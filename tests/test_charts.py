@@ -131,3 +131,14 @@ def test_stacked_contributions_sum_to_the_output():
 def test_heatmap_rejects_mismatched_input(matrix, rows, cols, message):
     with pytest.raises(ValueError, match=message):
         charts.heatmap(matrix, rows, cols)
+
+
+def test_row_labels_sit_beside_the_cells_and_wide_column_labels_turn():
+    tokens = ["because", "pronoun", "it"]
+    chart = charts.weights_heatmap(np.eye(3), tokens, tokens, cell_size=30)
+    encoding = layers(chart)[0]["encoding"]
+    assert encoding["y"]["axis"]["labelAlign"] == "right"
+    assert encoding["x"]["axis"]["labelAngle"] != 0  # 7 characters do not fit 30 px
+    assert encoding["x"]["axis"]["labelOverlap"] is False  # every token keeps its label
+    narrow = charts.weights_heatmap(np.eye(3), ["a", "b", "c"], ["a", "b", "c"], cell_size=30)
+    assert layers(narrow)[0]["encoding"]["x"]["axis"]["labelAngle"] == 0
