@@ -1,0 +1,163 @@
+"""The hand-set heads look where they were built to look, for the reasons they give."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from lab.attention import softmax
+from lab.hand_heads import (
+    FEATURE_INDEX,
+    FEATURES,
+    HandHeadsConfig,
+    explain_head,
+    features,
+    hand_model,
+    hand_pattern_scores,
+    intended_targets,
+    run_hand_heads,
+)
+from lab.toy_language import EXAMPLES, MAX_TOKENS, WORD_TYPES, generate_sentences, tokenize
+
+AT_LEAST = 0.9  # the issue's bar: each head's share of weight on its target, in every row
+SENTENCES = generate_sentences(300, seed=21) + [tokenize(text).tokens for text in EXAMPLES[:-1]]
+PREVIOUS, NEXT, FIRST, SAME, PRONOUN = range(5)
+
+
+def weights_of(tokens, head):
+    return run_hand_heads(tokens).head_weights[head]
+
+
+def test_heads_are_the_five_patterns_in_order():
+    model = hand_model()
+    assert [head.pattern for head in model.heads] == [
+        "previous",
+        "next",
+        "first",
+        "same word",
+        "antecedent",
+    ]
+    assert model.w_q.shape == (len(FEATURES), 5 * 64) and model.w_o.shape == (40, len(WORD_TYPES))
+
+
+@pytest.mark.parametrize("sentence", SENTENCES[:60] + SENTENCES[-5:])
+def test_positional_heads_put_their_weight_on_the_right_neighbour(sentence):
+    L = len(sentence)
+    previous, following, first = (weights_of(sentence, h) for h in (PREVIOUS, NEXT, FIRST))
+    for i in range(L):
+        assert previous[i, i - 1 if i else 0] >= AT_LEAST  # the first word looks at itself
+        assert following[i, i + 1 if i < L - 1 else i] >= AT_LEAST
+        assert first[i, 0] >= AT_LEAST
+
+
+def test_pronoun_head_finds_the_antecedent_in_the_textbook_sentences():
+    girl = tokenize("The girl sat on the mat because she was tired.").tokens
+    assert weights_of(girl, PRONOUN)[7, 1] >= AT_LEAST  # she -> girl
+    ball = tokenize("The dogs chased the ball and it rolled away.").tokens
+    assert weights_of(ball, PRONOUN)[6, 4] >= AT_LEAST  # it -> ball, not the dogs
+    kids = tokenize("A small boy helped the kids so they smiled.").tokens
+    assert weights_of(kids, PRONOUN)[7, 5] >= AT_LEAST  # they -> kids
+    # words that are not pronouns rest on themselves
+    assert all(weights_of(girl, PRONOUN)[i, i] >= AT_LEAST for i in range(len(girl)) if i != 7)
+
+
+def test_pronoun_head_splits_when_two_nouns_agree():
+    cat = tokenize("The cat sat on the mat because it was tired.").tokens
+    row = weights_of(cat, PRONOUN)[7]
+    assert row[1] + row[5] >= AT_LEAST
+    assert row[1] == pytest.approx(row[5])  # word types cannot prefer cat to mat
+
+
+def test_same_word_head_looks_at_the_other_copy():
+    tokens = ("the", "dog", "saw", "the", "dog", ".")
+    weights = weights_of(tokens, SAME)
+    for i, j in [(0, 3), (3, 0), (1, 4), (4, 1)]:
+        assert weights[i, j] >= AT_LEAST
+    for i in (2, 5):  # no copy: rest on itself
+        assert weights[i, i] >= AT_LEAST
+    # two unknown words both read as <unk>: to the head they are the same word
+    unknown = weights_of(tokenize("the zebra saw a yak").tokens, SAME)
+    assert unknown[1, 4] >= AT_LEAST and unknown[4, 1] >= AT_LEAST
+
+
+def test_every_head_meets_the_bar_in_every_row_of_the_toy_sentences():
+    for sentence in SENTENCES:
+        weights = run_hand_heads(sentence).head_weights  # (H, L, L)
+        share = np.sum(weights * intended_targets(sentence), axis=-1)  # (H, L)
+        assert share.min() >= AT_LEAST, (sentence, share.min(axis=1))
+
+
+def test_held_out_pattern_scores_of_each_head_on_its_own_pattern():
+    scores = hand_pattern_scores(generate_sentences(100, seed=5))
+    for index, head in enumerate(hand_model().heads):
+        assert scores.score(index, head.pattern) >= AT_LEAST
+        assert scores.best(index) == (head.pattern, scores.score(index, head.pattern))
+
+
+def test_layer_is_plain_multi_head_attention_with_scale_one_over_sqrt_e():
+    tokens = tokenize("The girl sat on the mat because she was tired.").tokens
+    x = features(tokens)
+    steps = run_hand_heads(tokens)
+    for index, head in enumerate(hand_model().heads):
+        scores = (x @ head.w_q) @ (x @ head.w_k).T / math.sqrt(64)
+        np.testing.assert_allclose(steps.head_weights[index], softmax(scores), atol=1e-12)
+    # W_o adds up what the heads found, type by type
+    np.testing.assert_allclose(steps.output, steps.head_outputs.sum(axis=0), atol=1e-12)
+    # each head's output row is the word-type mix of where it looked: rows sum to 1
+    np.testing.assert_allclose(steps.head_outputs.sum(axis=-1), 1.0, atol=1e-12)
+
+
+def test_previous_head_reports_the_previous_words_type():
+    tokens = tokenize("The girl sat on the mat because she was tired.").tokens
+    outputs = run_hand_heads(tokens).head_outputs[PREVIOUS]  # (L, T)
+    assert WORD_TYPES[int(np.argmax(outputs[1]))] == "det"  # before "girl": "the"
+    assert WORD_TYPES[int(np.argmax(outputs[8]))] == "pron"  # before "was": "she"
+
+
+@pytest.mark.parametrize("head", range(5))
+def test_explanation_keeps_everything_that_matters(head):
+    tokens = tokenize("The girl sat on the mat because she was tired.").tokens
+    model = hand_model()
+    parts = explain_head(model.heads[head], tokens)
+    x = features(tokens)
+    query_rows = [FEATURE_INDEX[name] for name in parts.query_features]
+    key_rows = [FEATURE_INDEX[name] for name in parts.key_features]
+    # the cut-down matrices give exactly the head's scores on this sentence
+    rebuilt = (x[:, query_rows] @ parts.w_q) @ (x[:, key_rows] @ parts.w_k).T / math.sqrt(64)
+    np.testing.assert_allclose(rebuilt, parts.scores, atol=1e-12)
+    assert len(parts.columns) < 64 and len(parts.query_features) <= len(FEATURES)
+
+
+def test_explanation_of_the_previous_head_is_a_shifted_diagonal():
+    tokens = ("the", "cat", "sat", ".")
+    parts = explain_head(hand_model().heads[PREVIOUS], tokens)
+    config = HandHeadsConfig()
+    assert np.argwhere(parts.scores == config.strength).tolist() == [[1, 0], [2, 1], [3, 2]]
+    assert np.all(np.diag(parts.scores) == config.fallback)
+    assert parts.query_features == ("pos 0", "pos 1", "pos 2", "pos 3")
+
+
+def test_features_are_one_hot_blocks():
+    x = features(("the", "zebra", "girl"))
+    assert x.shape == (3, len(FEATURES))
+    assert x[1, FEATURE_INDEX["word: <unk>"]] == 1 and x[1, FEATURE_INDEX["type: other"]] == 1
+    assert x[2, FEATURE_INDEX["noun ~ she"]] == 1 and x[0, FEATURE_INDEX["noun ~ she"]] == 0
+    assert np.all(x[:, FEATURE_INDEX["bias"]] == 1)
+    assert x.sum(axis=1).tolist() == [4, 4, 5]  # position, type, bias, word (+ class for nouns)
+    with pytest.raises(ValueError, match="at least one token"):
+        features(())
+    with pytest.raises(ValueError, match=f"know {MAX_TOKENS} positions"):
+        features(("the",) * (MAX_TOKENS + 1))
+
+
+def test_model_is_shared_read_only_and_checks_its_config():
+    model = hand_model()
+    assert hand_model() is model
+    with pytest.raises(ValueError):
+        model.w_q[0, 0] = 1.0
+    with pytest.raises(ValueError, match="0 < fallback < strength"):
+        hand_model(HandHeadsConfig(strength=4.0, fallback=5.0))
+    with pytest.raises(ValueError, match="key_size 16 is too small"):
+        hand_model(HandHeadsConfig(key_size=16))

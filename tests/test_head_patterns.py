@@ -1,0 +1,99 @@
+"""Pattern targets and pattern scores: what a head's score means, on hand-made weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lab.head_patterns import (
+    PATTERNS,
+    PatternScores,
+    describe,
+    pattern_scores,
+    pattern_targets,
+)
+
+GIRL = ("the", "girl", "saw", "the", "dog", "because", "she", "was", "tired", ".")
+
+
+def test_targets_of_each_pattern():
+    targets = pattern_targets(GIRL)
+    assert list(targets) == list(PATTERNS)
+    L = len(GIRL)
+    assert all(target.shape == (L, L) for target in targets.values())
+    assert np.array_equal(np.argwhere(targets["previous"]), [[i, i - 1] for i in range(1, L)])
+    assert np.array_equal(np.argwhere(targets["next"]), [[i, i + 1] for i in range(L - 1)])
+    assert np.array_equal(np.argwhere(targets["first"]), [[i, 0] for i in range(1, L)])
+    assert np.array_equal(np.argwhere(targets["self"]), [[i, i] for i in range(L)])
+    assert np.array_equal(np.argwhere(targets["same word"]), [[0, 3], [3, 0]])
+    assert np.array_equal(np.argwhere(targets["antecedent"]), [[6, 1]])
+
+
+def test_unknown_words_are_the_same_token_and_ambiguous_pronouns_have_no_target():
+    tokens = ("<unk>", "cat", "<unk>", "mat", "it")
+    targets = pattern_targets(tokens)
+    assert np.argwhere(targets["same word"]).tolist() == [[0, 2], [2, 0]]
+    assert not targets["antecedent"].any()  # cat and mat both agree with "it"
+    with pytest.raises(ValueError, match="at least one token"):
+        pattern_targets(())
+
+
+def test_scores_of_exact_heads_are_one_and_of_a_uniform_head_one_over_length():
+    L = len(GIRL)
+    previous = np.eye(L, k=-1)
+    previous[0, 0] = 1.0  # the first row has no previous token: look at itself
+    uniform = np.full((L, L), 1 / L)
+    weights = np.stack([previous, np.eye(L), uniform])  # (H, L, L)
+    scores = pattern_scores([weights], [GIRL])
+    assert scores.score(0, "previous") == 1.0 and scores.score(0, "next") == 0.0
+    assert scores.score(1, "self") == 1.0 and scores.score(1, "previous") == 0.0
+    for pattern in ("previous", "next", "first", "antecedent"):
+        assert scores.score(2, pattern) == pytest.approx(1 / L)
+    assert scores.score(2, "same word") == pytest.approx(1 / L)  # one other copy per row
+    assert scores.rows.tolist() == [L - 1, L - 1, L - 1, 2, 1, L]
+
+
+def test_scores_pool_rows_over_sentences_rather_than_averaging_sentences():
+    short = ("the", "cat", ".")
+    # head looks at the previous token in the long sentence and at itself in the short one
+    long_weights = np.eye(len(GIRL), k=-1)
+    long_weights[0, 0] = 1
+    short_weights = np.eye(3)
+    scores = pattern_scores([long_weights[None], short_weights[None]], [GIRL, short])
+    rows = (len(GIRL) - 1) + 2
+    assert scores.score(0, "previous") == pytest.approx((len(GIRL) - 1) / rows)
+
+
+def test_a_pattern_that_never_applies_scores_nan_and_best_skips_it():
+    tokens = ("the", "cat", "sat")
+    weights = np.eye(3, k=1)
+    weights[2, 2] = 1
+    scores = pattern_scores([weights[None]], [tokens])
+    assert (
+        np.isnan(scores.score(0, "antecedent")) and scores.rows[PATTERNS.index("antecedent")] == 0
+    )
+    assert scores.best(0) == ("next", 1.0)
+    assert scores.specialised() == {0: "next"}
+    assert describe(scores, 0) == "next token 1.00"
+
+
+def test_describe_says_when_no_pattern_stands_out():
+    scores = PatternScores(
+        scores=np.array([[0.3, 0.1, 0.2, np.nan, 0.1, 0.9]]), rows=np.ones(6, dtype=np.int64)
+    )
+    # looking at itself does not count as specialising
+    assert describe(scores, 0) == "no single pattern (best: previous token 0.30)"
+    assert scores.specialised() == {}
+    empty = PatternScores(scores=np.full((1, 6), np.nan), rows=np.zeros(6, dtype=np.int64))
+    assert describe(empty, 0) == "no pattern measured"
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match=r"shape \(H, 3, 3\)"):
+        pattern_scores([np.ones((2, 3, 4))], [("a", "b", "c")])
+    with pytest.raises(ValueError, match="every sentence needs 2 heads"):
+        pattern_scores([np.ones((2, 2, 2)), np.ones((3, 2, 2))], [("a", "b"), ("a", "b")])
+    with pytest.raises(ValueError, match="at least one sentence"):
+        pattern_scores([], [])
+    with pytest.raises(ValueError):
+        pattern_scores([np.ones((1, 2, 2))], [])
