@@ -1,8 +1,14 @@
 """Attention Lab: the entry point. `streamlit run Home.py` starts here.
 
 This script only sets the page up and routes: the Home text lives in
-pages/home.py and each demo in its own file under pages/. Nothing imported
+demos/home.py and each demo in its own file under demos/. Nothing imported
 here pulls in torch, so the first screen opens fast.
+
+The page files live in demos/, not pages/: Streamlit still treats a folder
+named pages/ as the old automatic multipage app, and a visitor whose first
+request is a deep link (say /masked_attention, right after the server starts)
+then gets that old sidebar and a page run without this script.
+tests/browser/test_browser.py opens a deep link on a fresh server to keep it so.
 """
 
 import streamlit as st
@@ -16,7 +22,7 @@ st.set_page_config(
     initial_sidebar_state="expanded",
 )
 
-home = st.Page("pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True)
+home = st.Page("demos/home.py", title="Home", icon=":material/home:", url_path="home", default=True)
 sections = {"Start here": [home]}
 for section in SECTIONS:
     sections[section] = [

@@ -33,7 +33,7 @@ SECTIONS: tuple[str, ...] = ("Foundations", "Mechanics of attention", "Multi-hea
 DEMOS: tuple[Demo, ...] = (
     Demo(
         slug="kernel_regression",
-        file="pages/kernel_regression.py",
+        file="demos/kernel_regression.py",
         title="Kernel regression as attention",
         icon=":material/scatter_plot:",
         section="Foundations",
@@ -43,7 +43,7 @@ DEMOS: tuple[Demo, ...] = (
     ),
     Demo(
         slug="self_attention",
-        file="pages/self_attention.py",
+        file="demos/self_attention.py",
         title="Self-attention, step by step",
         icon=":material/footprint:",
         section="Foundations",
@@ -53,7 +53,7 @@ DEMOS: tuple[Demo, ...] = (
     ),
     Demo(
         slug="scaling",
-        file="pages/scaling.py",
+        file="demos/scaling.py",
         title="Why scale by √d",
         icon=":material/straighten:",
         section="Mechanics of attention",
@@ -63,7 +63,7 @@ DEMOS: tuple[Demo, ...] = (
     ),
     Demo(
         slug="masked_attention",
-        file="pages/masked_attention.py",
+        file="demos/masked_attention.py",
         title="Masked attention",
         icon=":material/visibility_off:",
         section="Mechanics of attention",
@@ -73,7 +73,7 @@ DEMOS: tuple[Demo, ...] = (
     ),
     Demo(
         slug="soft_vs_hard",
-        file="pages/soft_vs_hard.py",
+        file="demos/soft_vs_hard.py",
         title="Soft vs hard attention",
         icon=":material/call_split:",
         section="Mechanics of attention",
@@ -83,7 +83,7 @@ DEMOS: tuple[Demo, ...] = (
     ),
     Demo(
         slug="multi_head",
-        file="pages/multi_head.py",
+        file="demos/multi_head.py",
         title="Multi-head attention",
         icon=":material/view_week:",
         section="Multi-head and beyond",

@@ -45,8 +45,13 @@ def test_catalog_is_consistent():
     assert sum(len(demos_in(section)) for section in SECTIONS) == len(DEMOS)
     for demo in DEMOS:
         assert demo.path.is_file(), f"{demo.file} is missing"
-        assert demo.path.parent == ROOT / "pages"
+        assert demo.path.parent == ROOT / "demos"
         assert demo.promise.endswith(".")
+
+
+def test_no_pages_folder():
+    """A folder named pages/ switches Streamlit back to its old multipage mode (see Home.py)."""
+    assert not (ROOT / "pages").exists()
 
 
 def test_readme_lists_every_page():

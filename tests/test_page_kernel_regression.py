@@ -12,7 +12,7 @@ from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from lab import kernel_regression as kr
 from tests.apptest_util import ROOT, assert_clean, charts, run_page, texts
 
-PAGE = "pages/kernel_regression.py"
+PAGE = "demos/kernel_regression.py"
 GRID = [float(f"{h:.6g}") for h in kr.bandwidth_grid()]
 CHART_COUNT = 7  # fit, kernel, heatmap, query weights, weighted values, errors, learning curves
 

@@ -6,7 +6,7 @@ import pytest
 
 from tests.apptest_util import assert_clean, charts, run_page, texts
 
-PAGE = "pages/masked_attention.py"
+PAGE = "demos/masked_attention.py"
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from lab.toy_language import EXAMPLES
 from tests.apptest_util import assert_clean, charts, run_page, texts
 
-PAGE = "pages/multi_head.py"
+PAGE = "demos/multi_head.py"
 OWN = "✏️ Type my own sentence"
 
 

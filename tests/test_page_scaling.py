@@ -10,7 +10,7 @@ import pytest
 from lab import scaling as sc
 from tests.apptest_util import assert_clean, charts, run_page, texts
 
-PAGE = "pages/scaling.py"
+PAGE = "demos/scaling.py"
 BOTH_MODES_CHARTS = 12  # 2 histograms, variance, 2 bar charts, entropy, max weight,
 # 2 Jacobians, the Jacobian sweep, 2 attention heatmaps
 ONE_MODE_CHARTS = 8

@@ -6,7 +6,7 @@ import pytest
 
 from tests.apptest_util import assert_clean, charts, run_page, texts
 
-PAGE = "pages/self_attention.py"
+PAGE = "demos/self_attention.py"
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from lab import soft_hard as sh
 from tests.apptest_util import ROOT, assert_clean, charts, run_page, texts
 
-PAGE = "pages/soft_vs_hard.py"
+PAGE = "demos/soft_vs_hard.py"
 CHARTS_AT_DEFAULT = 12  # 4 weight panels, 1/√N, key space, value space, sweep, 3 training, example
 
 

@@ -66,3 +66,29 @@ def test_page_draws_its_charts_without_errors(browser_page, slug, title):
     if slug != "home":
         assert charts > 0, f"{slug} shows no chart"
     assert not harness.undrawn_charts(page), f"{slug}: {harness.undrawn_charts(page)}"
+
+
+def test_deep_link_on_a_fresh_server_gets_the_lab_navigation(browser_page):
+    """The first request a new server sees is a demo's URL, not Home's.
+
+    With a pages/ folder Streamlit would answer it in its old multipage mode
+    (a flat list of file names in the sidebar); the lab's grouped navigation
+    must show instead, with the demo drawn.
+    """
+    demo = DEMOS[len(DEMOS) // 2]
+    # A second server, and a new context in the already running browser (Playwright's
+    # sync API cannot start a second browser while the module's one is open).
+    context = browser_page.context.browser.new_context(viewport=harness.VIEWPORT)
+    with harness.streamlit_server() as (url, _):
+        page = context.new_page()
+        page.goto(f"{url}/{demo.slug}")
+        harness.wait_until_idle(page)
+        links = [
+            link.inner_text().strip().split("\n")[-1].strip()
+            for link in page.locator(harness.SIDEBAR_LINK).all()
+        ]
+        assert links == [title for _, title in PAGES]
+        assert demo.title in page.locator("h1").first.inner_text()
+        assert harness.page_problems(page) == []
+        assert not harness.undrawn_charts(page)
+    context.close()
