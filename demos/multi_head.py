@@ -620,13 +620,15 @@ def ablation(trained: TrainedModel) -> None:
     pronoun_positions = list(pronouns)
     controls = st.columns([1, 1, 1.6], gap="medium")
     with controls[0]:
-        position = st.selectbox(
+        # Labels as options (not indices with a format_func): the browser would keep an
+        # old sentence's label on screen after the sentence changes.
+        chosen_word = st.selectbox(
             "At the word",
-            list(range(L)),
+            positions,
             index=pronoun_positions[0] if pronoun_positions else min(1, L - 1),
-            format_func=lambda index: positions[index],
             key="mh_word",
         )
+        position = positions.index(chosen_word)
     with controls[1]:
         job = st.radio(
             "The model names",

@@ -183,13 +183,15 @@ def query_up_close(steps: SelfAttentionSteps) -> None:
     """One query's row, recomputed alone when the learner picks another query."""
     tokens = list(steps.tokens)
     positions = position_labels(tokens)
-    query = st.selectbox(
+    # The options are the labels themselves: with integer options and a format_func,
+    # the browser keeps showing the old label ("3 · fox") after the sentence changes.
+    choice = st.selectbox(
         "Query token",
-        options=list(range(len(tokens))),
-        format_func=lambda index: positions[index],
+        options=positions,
         index=min(3, len(tokens) - 1),
         key="sa_query",
     )
+    query = positions.index(choice)
     weights = steps.weights[query]
     strongest = int(np.argmax(weights))
     cols = st.columns(2, gap="large")

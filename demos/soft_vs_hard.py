@@ -413,12 +413,16 @@ def differentiability(scene: sh.Scene, angle: int, length: float, temperature: f
     names = list(scene.names)
     target_col, expected_col = st.columns([1.2, 2], vertical_alignment="bottom")
     with target_col:
-        target = st.selectbox(
-            "Value we want to retrieve",
-            list(range(len(names))),
-            index=min(1, len(names) - 1),
-            format_func=lambda index: f"{index} · {names[index]}",
-            key="sh_target",
+        # Labels as options (not indices with a format_func): the browser would keep an
+        # old item's name on screen after the items change.
+        target_labels = [f"{index} · {name}" for index, name in enumerate(names)]
+        target = target_labels.index(
+            st.selectbox(
+                "Value we want to retrieve",
+                target_labels,
+                index=min(1, len(names) - 1),
+                key="sh_target",
+            )
         )
     with expected_col:
         show_expected = st.toggle(

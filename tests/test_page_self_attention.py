@@ -70,7 +70,16 @@ def test_odd_sentences(app, sentence):
 def test_every_query_can_be_inspected(app):
     app.text_input(key="sa_sentence").set_value("the cat saw the dog").run()
     box = app.selectbox(key="sa_query")
-    for index in (0, 4):
-        box.set_value(index).run()
+    for label in ("0 · the", "4 · dog"):
+        box.set_value(label).run()
         assert_clean(app)
-        assert f"{index} · " in texts(app)
+        assert label in texts(app)
+
+
+def test_query_choice_follows_a_new_sentence(app):
+    app.selectbox(key="sa_query").set_value("2 · brown").run()
+    app.text_input(key="sa_sentence").set_value("a big red dog ran").run()
+    assert_clean(app)
+    box = app.selectbox(key="sa_query")
+    assert box.options == ["0 · a", "1 · big", "2 · red", "3 · dog", "4 · ran"]
+    assert box.value in box.options

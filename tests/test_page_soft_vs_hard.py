@@ -99,11 +99,12 @@ def test_every_preset_and_every_target(app):
         app.selectbox(key="sh_preset").set_value(preset).run()
         assert_clean(app)
         for target in (0, scene.size - 1):
-            app.selectbox(key="sh_target").set_value(target).run()
+            label = f"{target} · {scene.names[target]}"
+            app.selectbox(key="sh_target").set_value(label).run()
             assert_clean(app)
             assert len(charts(app)) == CHARTS_AT_DEFAULT
             assert "expected hard (sampled)" in charts(app)[7].proto.spec
-            assert app.selectbox(key="sh_target").value == target
+            assert app.selectbox(key="sh_target").value == label
 
 
 def test_retrain_at_extreme_settings_shows_new_curves(app):
