@@ -50,7 +50,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from lab.attention import FloatArray
+from lab.attention import FloatArray, softmax
 from lab.head_patterns import PATTERNS, PatternScores, pattern_scores
 from lab.multihead import MultiHeadSteps, multi_head_steps
 from lab.toy_language import (
@@ -309,8 +309,7 @@ def forward(
     final = layer_norm(stream, w["final_ln.weight"], w["final_ln.bias"])
     # (..., 1, L, d) @ (J, d, V) -> (..., J, L, V): one distribution per job and position
     logits = final[..., None, :, :] @ w["readout.w"] + w["readout.b"][:, None, :]
-    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    probabilities = shifted / shifted.sum(axis=-1, keepdims=True)
+    probabilities = softmax(logits, axis=-1)  # (..., J, L, V)
     return TinyForward(tuple(traces), logits, probabilities)
 
 
