@@ -140,8 +140,10 @@ def wait_until_idle(
     Streamlit marks the app root with ``data-test-script-state``; we wait for
     "notRunning" to hold for ``settle`` seconds (a rerun may start right
     after), then up to ``draw_timeout`` seconds for every chart element to have
-    a drawn surface. A chart that never draws (usually a spec Vega-Lite cannot
-    compile) is left for the caller to report, with :func:`undrawn_charts`.
+    a drawn surface, with the count of charts holding still for ``settle``
+    seconds too (a late rerun replaces them). A chart that never draws (usually
+    a spec Vega-Lite cannot compile) is left for the caller to report, with
+    :func:`undrawn_charts`.
     """
     deadline = time.monotonic() + timeout
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout * 1000)
@@ -157,16 +159,22 @@ def wait_until_idle(
             raise TimeoutError(f"the app was still running after {timeout} s")
         time.sleep(0.05)
     draw_deadline = time.monotonic() + draw_timeout
+    stable_since, last = None, None
     while time.monotonic() < draw_deadline:
-        if drawn_chart_count(page) == page.locator(CHART).count():
-            return
+        counts = chart_counts(page)
+        if counts[0] == counts[1] and counts == last and script_state(page) == "notRunning":
+            stable_since = stable_since or time.monotonic()
+            if time.monotonic() - stable_since >= settle:
+                return
+        else:
+            stable_since = None
+        last = counts
         time.sleep(0.05)
 
 
 def undrawn_charts(page) -> str:
     """A message about charts with no drawn surface, or "" if all are drawn."""
-    total = page.locator(CHART).count()
-    drawn = drawn_chart_count(page)
+    total, drawn = chart_counts(page)
     if drawn == total:
         return ""
     return (
@@ -177,17 +185,25 @@ def undrawn_charts(page) -> str:
     )
 
 
-def drawn_chart_count(page) -> int:
-    """How many Vega-Lite charts have a canvas or SVG of non-zero size."""
-    return page.evaluate(
-        """(selector) => Array.from(document.querySelectorAll(selector)).filter((chart) => {
-            const surface = chart.querySelector('canvas, svg.marks');
-            if (!surface) return false;
-            const box = surface.getBoundingClientRect();
-            return box.width > 10 && box.height > 10;
-        }).length""",
+def chart_counts(page) -> tuple[int, int]:
+    """``(charts, drawn charts)`` read in one go, so a rerun cannot fall in between.
+
+    A chart is drawn when it has a canvas or SVG of non-zero size.
+    """
+    total, drawn = page.evaluate(
+        """(selector) => {
+            const charts = Array.from(document.querySelectorAll(selector));
+            const drawn = charts.filter((chart) => {
+                const surface = chart.querySelector('canvas, svg.marks');
+                if (!surface) return false;
+                const box = surface.getBoundingClientRect();
+                return box.width > 10 && box.height > 10;
+            });
+            return [charts.length, drawn.length];
+        }""",
         CHART,
     )
+    return total, drawn
 
 
 def page_problems(page) -> list[str]:

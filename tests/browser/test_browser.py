@@ -65,7 +65,8 @@ def test_page_draws_its_charts_without_errors(browser_page, slug, title):
     charts = page.locator(harness.CHART).count()
     if slug != "home":
         assert charts > 0, f"{slug} shows no chart"
-    assert not harness.undrawn_charts(page), f"{slug}: {harness.undrawn_charts(page)}"
+    undrawn = harness.undrawn_charts(page)
+    assert not undrawn, f"{slug}: {undrawn}"
 
 
 def test_deep_link_on_a_fresh_server_gets_the_lab_navigation(browser_page):
@@ -90,5 +91,6 @@ def test_deep_link_on_a_fresh_server_gets_the_lab_navigation(browser_page):
         assert links == [title for _, title in PAGES]
         assert demo.title in page.locator("h1").first.inner_text()
         assert harness.page_problems(page) == []
-        assert not harness.undrawn_charts(page)
+        undrawn = harness.undrawn_charts(page)
+        assert not undrawn, undrawn
     context.close()
