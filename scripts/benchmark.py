@@ -27,16 +27,31 @@ sys.path.insert(0, str(ROOT))
 from lab.catalog import DEMOS  # noqa: E402
 from tests.browser import harness  # noqa: E402
 
+SETTLE = 0.3  # seconds the page must hold still to count as finished
 SLIDER_THUMB = '[data-testid="stSlider"] input[type="range"]'
 
 
-def timed_idle(page, action) -> float:
+def timed_idle(page, action, timeout: float = 60.0) -> float:
+    """Seconds from ``action`` until the page is finished: script idle, every chart drawn.
+
+    Finished is checked every 20 ms; the time returned is when the final
+    finished state began, confirmed by holding still for SETTLE seconds.
+    """
     start = time.perf_counter()
     action()
-    # Give Streamlit a moment to show that it started running before waiting for the end.
-    page.wait_for_timeout(50)
-    harness.wait_until_idle(page, settle=0.3)
-    return time.perf_counter() - start - 0.3  # the settle time is not part of the redraw
+    finished_at = None
+    while time.perf_counter() - start < timeout:
+        charts, drawn = harness.chart_counts(page)
+        finished = harness.script_state(page) == "notRunning" and charts == drawn
+        now = time.perf_counter()
+        if finished:
+            finished_at = finished_at or now
+            if now - finished_at >= SETTLE:
+                return finished_at - start
+        else:
+            finished_at = None
+        time.sleep(0.02)
+    raise TimeoutError(f"the page was not finished after {timeout} s")
 
 
 def main() -> None:
