@@ -28,9 +28,9 @@ browser: $(VENV)/.installed-dev chromium
 	$(BIN)/python -m pytest tests/browser
 # Full-page screenshots of every page into artifacts/screenshots/.
 screenshots: browser
-# Page-load and slider-redraw times in a real browser (see scripts/benchmark.py).
+# Page-load and slider-redraw times in a real browser (see bench/browser_latency.py).
 bench: $(VENV)/.installed-dev chromium
-	$(BIN)/python scripts/benchmark.py
+	$(BIN)/python bench/browser_latency.py
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -13,7 +13,7 @@ import re
 import pytest
 
 from lab.catalog import DEMOS
-from tests.browser import harness
+from bench import harness
 
 PAGES = [("home", "Home")] + [(demo.slug, demo.title) for demo in DEMOS]
 

@@ -1,6 +1,6 @@
 """Start the lab with `streamlit run Home.py` and drive it in Debian's Chromium.
 
-Used by the browser tests and by scripts/benchmark.py. Playwright's own
+Used by the browser tests and by the benchmarks under bench/. Playwright's own
 browser download is not used: it cannot run here, so we launch
 /usr/bin/chromium (override with ATTENTION_LAB_CHROMIUM).
 """
@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = os.environ.get("ATTENTION_LAB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -5,8 +5,8 @@ Chromium, and times (1) the first load (cold cache) and a second load (warm
 cache) until the script has finished and every chart is drawn, and (2) moving
 the page's first slider by one step until the redraw is done.
 
-    .venv/bin/python scripts/benchmark.py          # or: make bench
-    .venv/bin/python scripts/benchmark.py --repeat 5
+    .venv/bin/python bench/browser_latency.py          # or: make bench
+    .venv/bin/python bench/browser_latency.py --repeat 5
 
 Prints a table and writes artifacts/benchmark.json. Timing belongs here, not in
 the tests. The redraw target is "well under a second".
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lab.catalog import DEMOS  # noqa: E402
-from tests.browser import harness  # noqa: E402
+from bench import harness  # noqa: E402
 
 SETTLE = 0.3  # seconds the page must hold still to count as finished
 SLIDER_THUMB = '[data-testid="stSlider"] input[type="range"]'
