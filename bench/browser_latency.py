@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lab.catalog import DEMOS  # noqa: E402
 from bench import harness  # noqa: E402
+from lab.catalog import DEMOS  # noqa: E402
 
 SETTLE = 0.3  # seconds the page must hold still to count as finished
 SLIDER_THUMB = '[data-testid="stSlider"] input[type="range"]'
