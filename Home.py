@@ -1,8 +1,8 @@
 """Attention Lab: the entry point. `streamlit run Home.py` starts here.
 
-This script only sets the page up and routes: the Home text lives in
-demos/home.py and each demo in its own file under demos/. Nothing imported
-here pulls in torch, so the first screen opens fast.
+Page configuration and navigation, nothing else: the Home text lives in
+demos/home.py and each demo in demos/<slug>.py. Nothing imported here pulls
+in torch, so the first screen opens fast.
 
 The page files live in demos/, not pages/: Streamlit still treats a folder
 named pages/ as the old automatic multipage app, and a visitor whose first
@@ -13,11 +13,11 @@ tests/browser/test_browser.py opens a deep link on a fresh server to keep it so.
 
 import streamlit as st
 
-from lab.catalog import SECTIONS, demos_in
+from app.catalog import SECTIONS, demos_in
 
 st.set_page_config(
     page_title="Attention Lab",
-    page_icon=":material/blur_on:",
+    page_icon="🎯",  # an emoji icon is drawn by the browser; a material icon is fetched from Google
     layout="wide",
     initial_sidebar_state="expanded",
 )

@@ -11,7 +11,7 @@ import altair as alt
 import streamlit as st
 from altair.utils.schemapi import disable_debug_mode
 
-from lab.catalog import demo
+from app.catalog import demo
 from lab.text import Tokenized, tokenize
 
 # Altair checks every chart against the Vega-Lite JSON schema twice (when built and

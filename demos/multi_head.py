@@ -8,7 +8,7 @@ import streamlit as st
 
 from app_ui import notes, page_header
 from app_ui import show_chart as show
-from lab import charts
+from lab import legacy_charts as charts
 from lab.hand_heads import (
     FEATURES,
     HandHeadsConfig,

@@ -5,7 +5,7 @@ import streamlit as st
 
 from app_ui import notes, page_header
 from app_ui import show_chart as show
-from lab import charts
+from lab import legacy_charts as charts
 from lab import scaling as sc
 from lab import scaling_charts as scc
 

@@ -1,18 +1,25 @@
 """Self-attention, step by step: X -> Q, K, V -> scores -> scaled -> weights -> output."""
 
+import inspect
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_ui import notes, page_header, sentence_tokens
-from app_ui import show_chart as show
+from app import exercises, ui
+from app.charts import draw
 from lab import charts
-from lab.self_attention import SelfAttentionConfig, SelfAttentionSteps, self_attention_steps
+from lab.self_attention import (
+    SelfAttentionConfig,
+    SelfAttentionSteps,
+    page_exercises,
+    self_attention,
+    self_attention_steps,
+)
 from lab.text import escape_markdown, position_labels
 
+SLUG = "self_attention"
 MAX_TOKENS = 12
-MAX_D = SelfAttentionConfig.max_d_model
-WIDE = 620  # pixels of cells for one matrix that has the row to itself
 HALF = 380  # pixels of cells for one of two charts side by side
 THIRD = 150  # pixels of cells for one of three matrices side by side (room left for the legend)
 
@@ -21,30 +28,31 @@ THIRD = 150  # pixels of cells for one of three matrices side by side (room left
 def compute(
     tokens: tuple[str, ...], d_model: int, seed: int, positional: bool
 ) -> SelfAttentionSteps:
-    config = SelfAttentionConfig(d_model=d_model, seed=seed, positional=positional)
-    return self_attention_steps(tokens, config)
+    return self_attention_steps(
+        tokens, SelfAttentionConfig(d_model=d_model, seed=seed, positional=positional)
+    )
 
 
 def side_by_side(named_matrices, row_labels, row_title: str = "token") -> None:
     """Matrices in one row of columns, on one colour scale with one legend."""
     shared = charts.symmetric_domain(*(matrix for _, matrix in named_matrices))
     columns = st.columns(len(named_matrices))
+    last = len(named_matrices) - 1
     for index, (column, (name, matrix)) in enumerate(zip(columns, named_matrices, strict=True)):
         with column:
-            show(
-                charts.matrix_view(
-                    matrix,
-                    row_labels,
-                    name,
-                    row_title=row_title,
-                    max_width=THIRD,
-                    domain=shared,
-                    legend=index == len(named_matrices) - 1,
-                )
+            draw(
+                charts.matrix_view,
+                matrix,
+                row_labels,
+                name,
+                row_title=row_title,
+                max_width=THIRD,
+                domain=shared,
+                legend=index == last,
             )
 
 
-page_header("self_attention")
+ui.page_header(SLUG)
 st.latex(
     r"Q = XW_q,\quad K = XW_k,\quad V = XW_v,\qquad"
     r"\mathrm{output} = \mathrm{softmax}\!\left(\frac{QK^\top}{\sqrt{d}}\right)V"
@@ -53,46 +61,61 @@ st.latex(
 with st.container(border=True):
     sentence_col, d_col, seed_col, position_col = st.columns([3, 1.5, 0.9, 1.5], gap="medium")
     with sentence_col:
-        tokenized = sentence_tokens(
+        tokenized = ui.sentence(
             "Sentence",
             default="The quick brown fox",
-            key="sa_sentence",
+            key="sentence",
             max_tokens=MAX_TOKENS,
             help=f"Up to {MAX_TOKENS} tokens; punctuation and emoji count as tokens.",
         )
     with d_col:
-        d_model = st.slider(
+        d_model = ui.slider(
             "Embedding size d",
             1,
-            MAX_D,
+            SelfAttentionConfig.max_d_model,
             5,
-            key="sa_d",
+            key="d",
             help="Also the size of each query, key and value.",
         )
     with seed_col:
-        seed = st.number_input(
-            "Seed",
-            0,
-            9999,
-            0,
-            step=1,
-            key="sa_seed",
-            help="Draws the embeddings and W_q, W_k, W_v.",
-        )
+        seed = ui.seed(help="Draws the word vectors and W_q, W_k, W_v.")
     with position_col:
-        positional = st.toggle(
+        positional = ui.toggle(
             "Add positions",
-            value=False,
-            key="sa_positional",
-            help="Add sinusoidal positional encodings to X, so equal words at different places differ.",
+            False,
+            key="positions",
+            help="Add sinusoidal positional encodings to X, so equal words at different "
+            "places differ.",
         )
 
 if tokenized.is_empty:
     st.stop()
 
-steps = compute(tokenized.tokens, int(d_model), int(seed), positional)
+config = SelfAttentionConfig(d_model=int(d_model), seed=int(seed), positional=positional)
+steps = compute(tokenized.tokens, config.d_model, config.seed, config.positional)
 labels = list(steps.tokens)
 L, d = steps.x.shape
+
+glance_weights, glance_text = st.columns([1.1, 1], gap="large")
+with glance_weights:
+    draw(
+        charts.weights_heatmap,
+        steps.weights,
+        labels,
+        labels,
+        title=f"The result: attention weights   ({L} × {L})",
+        max_width=HALF,
+    )
+with glance_text:
+    top = int(np.argmax(steps.weights[-1]))
+    st.markdown(
+        f"Each row is one token asking *which tokens matter to me?*: its weights over the "
+        f"{L} keys are non-negative and sum to 1. The last token, "
+        f"**{escape_markdown(labels[-1])}**, gives most weight "
+        f"({steps.weights[-1, top]:.2f}) to **{escape_markdown(labels[top])}**. Its new "
+        "vector, a row of the output, is the weighted average of the value rows with these "
+        "weights. The sections below build this matrix one step at a time."
+    )
 
 st.header("1 · Tokens become vectors", anchor=False)
 st.markdown(
@@ -109,13 +132,13 @@ if positional:
         labels,
     )
 else:
-    show(charts.matrix_view(steps.x, labels, "X", max_width=WIDE))
+    draw(charts.matrix_view, steps.x, labels, "X", max_width=620)
 
 st.header("2 · Three projections: Q, K, V", anchor=False)
 st.markdown(
     "The same X is multiplied by three different matrices. A row of **Q** says what a token "
-    "is looking for, a row of **K** what it offers to be found by, a row of **V** what it "
-    "hands over when it is picked."
+    "is looking for, a row of **K** what it offers to be found by, and a row of **V** what it "
+    "contributes to the weighted average that every query takes."
 )
 side_by_side([("Q = X W_q", steps.q), ("K = X W_k", steps.k), ("V = X W_v", steps.v)], labels)
 with st.expander(f"The projection matrices W_q, W_k, W_v ({d} × {d} each)"):
@@ -127,105 +150,104 @@ with st.expander(f"The projection matrices W_q, W_k, W_v ({d} × {d} each)"):
 
 st.header("3 · Scores, then scaling", anchor=False)
 st.markdown(
-    "Every query is compared with every key by a dot product: entry *(i, j)* of "
-    "**Q Kᵀ** says how well token *i*'s query matches token *j*'s key. Dividing by "
-    f"√d = {np.sqrt(d):.3f} keeps the spread of the scores from growing with d."
+    r"Every query is compared with every key by a dot product: entry $(i, j)$ of "
+    r"$QK^\top$ is $q_i \cdot k_j$, how well token $i$'s query matches token $j$'s key. "
+    f"Dividing by √d = {np.sqrt(d):.3f} keeps the spread of the scores from growing with d. "
+    "Both heatmaps share one colour scale, so the scaled one looks paler by exactly that factor."
 )
+score_domain = charts.symmetric_domain(steps.scores, steps.scaled_scores)
 cols = st.columns(2)
 with cols[0]:
-    show(
-        charts.heatmap(
-            steps.scores,
-            labels,
-            labels,
-            title=f"scores = Q Kᵀ   ({L} × {L})",
-            signed=True,
-            value_title="score",
-            max_width=HALF,
-        )
+    draw(
+        charts.heatmap,
+        steps.scores,
+        labels,
+        labels,
+        title=f"scores = Q Kᵀ   ({L} × {L})",
+        signed=True,
+        value_title="score",
+        max_width=HALF,
+        domain=score_domain,
+        legend=False,
     )
 with cols[1]:
-    show(
-        charts.heatmap(
-            steps.scaled_scores,
-            labels,
-            labels,
-            title=f"scaled = Q Kᵀ / √{d}   ({L} × {L})",
-            signed=True,
-            value_title="scaled score",
-            max_width=HALF,
-        )
+    draw(
+        charts.heatmap,
+        steps.scaled_scores,
+        labels,
+        labels,
+        title=f"scaled = Q Kᵀ / √{d}   ({L} × {L})",
+        signed=True,
+        value_title="score",
+        max_width=HALF,
+        domain=score_domain,
     )
 
 st.header("4 · Softmax turns each row into weights", anchor=False)
 st.markdown(
     "Softmax is applied **row by row**: each query gets a distribution over the keys, "
-    "non-negative and summing to 1. Then the output row *i* is the weighted average "
-    "of the value rows with those weights."
+    "non-negative and summing to 1 (the matrix at the top). The output row *i* is then the "
+    "weighted average of the value rows with those weights."
 )
 cols = st.columns(2)
 with cols[0]:
-    show(
-        charts.weights_heatmap(
-            steps.weights,
-            labels,
-            labels,
-            title=f"weights = softmax(scaled)   ({L} × {L})",
-            max_width=HALF,
-        )
+    draw(
+        charts.weights_heatmap,
+        steps.weights,
+        labels,
+        labels,
+        title=f"weights = softmax(scaled)   ({L} × {L})",
+        max_width=HALF,
     )
 with cols[1]:
-    show(charts.matrix_view(steps.output, labels, "output = weights · V", max_width=HALF))
+    draw(charts.matrix_view, steps.output, labels, "output = weights · V", max_width=HALF)
 
 
 @st.fragment
 def query_up_close(steps: SelfAttentionSteps) -> None:
-    """One query's row, recomputed alone when the learner picks another query."""
+    """One query's row, redrawn alone when the learner picks another query."""
     tokens = list(steps.tokens)
     positions = position_labels(tokens)
-    # The options are the labels themselves: with integer options and a format_func,
-    # the browser keeps showing the old label ("3 · fox") after the sentence changes.
-    choice = st.selectbox(
+    query = ui.choose(
         "Query token",
-        options=positions,
-        index=min(3, len(tokens) - 1),
-        key="sa_query",
+        positions,
+        key="query",
+        default=min(3, len(tokens) - 1),
     )
-    query = positions.index(choice)
     weights = steps.weights[query]
     strongest = int(np.argmax(weights))
     cols = st.columns(2, gap="large")
     with cols[0]:
-        show(
-            charts.bar_chart(
-                steps.scaled_scores[query],
-                tokens,
-                title=f"Scaled scores of '{tokens[query]}' (row {query})",
-                value_title="q · k / √d",
-            )
+        draw(
+            charts.bar_chart,
+            steps.scaled_scores[query],
+            tokens,
+            title=f"Scaled scores of '{tokens[query]}' (row {query})",
+            value_title="q · k / √d",
         )
     with cols[1]:
-        show(
-            charts.bar_chart(
-                weights,
-                tokens,
-                title=f"Its weights (sum = {weights.sum():.3f})",
-                domain=(0.0, 1.0),
-                highlight=strongest,
-            )
+        draw(
+            charts.bar_chart,
+            weights,
+            tokens,
+            title=f"Its weights (sum = {weights.sum():.3f})",
+            domain=(0.0, 1.0),
+            highlight=strongest,
         )
     st.markdown(
         f"Query **{escape_markdown(positions[query])}** puts the most weight, "
-        f"**{weights[strongest]:.3f}**, on key **{escape_markdown(positions[strongest])}**. Its output is the sum of each value row times its weight: "
-        "the coloured segments below stack up to the black ticks, which are exactly "
-        f"row {query} of the output."
+        f"**{weights[strongest]:.3f}**, on key **{escape_markdown(positions[strongest])}**. "
+        r"Its output is $\sum_j w_j v_j$: per feature, the coloured segments are the terms "
+        r"$w_j v_j$ (positive ones stacked up from 0, negative ones down from 0) and the "
+        f"black tick is their sum, exactly row {query} of the output."
     )
     cols = st.columns([3, 2], gap="large")
     with cols[0]:
-        show(
-            charts.stacked_contributions(
-                steps.contributions(query), tokens, title="output row = Σⱼ wⱼ · vⱼ"
-            )
+        draw(
+            charts.stacked_contributions,
+            steps.contributions(query),
+            tokens,
+            title="output row = Σⱼ wⱼ · vⱼ",
         )
     with cols[1]:
         table = pd.DataFrame(
@@ -234,6 +256,7 @@ def query_up_close(steps: SelfAttentionSteps) -> None:
                 "score": steps.scores[query],
                 "scaled": steps.scaled_scores[query],
                 "weight": weights,
+                "v[0]": steps.v[:, 0],
             }
         )
         st.dataframe(
@@ -241,33 +264,38 @@ def query_up_close(steps: SelfAttentionSteps) -> None:
             hide_index=True,
             column_config={
                 name: st.column_config.NumberColumn(format="%.3f")
-                for name in ("score", "scaled", "weight")
+                for name in ("score", "scaled", "weight", "v[0]")
             },
         )
-        st.caption("output row: " + ", ".join(f"{value:.3f}" for value in steps.output[query]))
+        st.markdown("Output row: " + ", ".join(f"{value:.3f}" for value in steps.output[query]))
 
 
 st.header("5 · One query up close", anchor=False)
 query_up_close(steps)
 
-st.divider()
-notes(
-    what_to_notice=[
-        "Every row of the weights sums to 1: each output is an average of value rows, "
-        "so it stays within their range.",
-        "The scores matrix is not symmetric: *i* looking for *j* (q_i · k_j) is not *j* "
-        "looking for *i*.",
-        "With positions off, a repeated word (type *the cat saw the dog*) gets identical rows "
-        "in Q, K, V, the weights and the output: attention alone does not know word order.",
-        "The scaled scores are the raw ones divided by √d, so softmax sees numbers of "
-        "moderate size whatever d is.",
-    ],
-    try_this=[
-        "Raise d from 5 to 16. Do the raw scores spread more than the scaled ones?",
-        "Type *the cat saw the dog*. Why are the two *the* rows identical? Switch on "
-        "*Add positions*: what changes?",
-        "Change the seed a few times. Which query spreads its weight the most evenly, "
-        "and how can you tell from the scores?",
-        "Pick a query and check one output number by hand from the table: Σ weight × value.",
-    ],
+st.header("6 · The whole computation in numpy", anchor=False)
+st.markdown(
+    "This is the lab's own function, printed from its source: the heatmaps above come from "
+    "the same arithmetic (checked against PyTorch's attention in the lab's tests)."
 )
+st.code(inspect.getsource(self_attention), language="python")
+
+st.divider()
+notice_col, exercise_col = st.columns(2, gap="large")
+with notice_col:
+    ui.what_to_notice(
+        [
+            "Every row of the weights sums to 1: each output is a weighted average of "
+            "value rows, so each of its entries lies between the smallest and largest "
+            "entry of that column of V.",
+            r"The scores matrix is not symmetric: $q_i \cdot k_j$ (token *i* looking for "
+            r"*j*) is not $q_j \cdot k_i$.",
+            "With positions off, a repeated word (type *the cat saw the dog*) gets identical "
+            "rows in Q, K, V, the weights and the output: attention alone does not know "
+            "word order.",
+            "The scaled scores are the raw ones divided by √d, so softmax sees numbers of "
+            "moderate size whatever d is.",
+        ]
+    )
+with exercise_col:
+    exercises.show(SLUG, page_exercises(steps, config))

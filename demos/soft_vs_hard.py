@@ -9,8 +9,8 @@ import streamlit as st
 
 from app_ui import notes, page_header
 from app_ui import show_chart as show
-from lab import charts
 from lab import hard_training as ht
+from lab import legacy_charts as charts
 from lab import soft_hard as sh
 from lab import soft_hard_charts as shc
 from lab.text import escape_markdown

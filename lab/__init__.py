@@ -1,6 +1,8 @@
 """Attention Lab's teaching core: the mathematics behind every page.
 
-Nothing in ``lab`` imports Streamlit, and importing ``lab`` (or ``lab.catalog``,
-which Home reads) does not import torch: modules that need torch import it
-themselves, so Home opens fast.
+Shared pieces sit at the top (``attention``, ``charts``, ``text``, ``checks``,
+``exercises``, ``torch_utils``) and each demo has a subpackage named as its
+page slug (``lab.masked_attention``, ``lab.multi_head``, ...). Nothing in
+``lab`` imports Streamlit, and no package ``__init__`` imports torch: only
+``train.py`` modules do, and a page imports them inside the function that trains.
 """

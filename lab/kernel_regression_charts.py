@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from lab import charts
+from lab import legacy_charts as charts
 from lab.kernel_regression import (
     OBJECTIVES,
     ErrorCurves,

@@ -42,7 +42,7 @@ from lab.attention import (
     padding_mask,
     scaled_dot_product_attention,
 )
-from lab.self_attention import embed, projection_matrices
+from lab.embeddings import embed, projection_matrices
 
 IntArray = NDArray[np.integer]
 

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from lab import charts
+from lab import legacy_charts as charts
 
 REAL_COLOR = "#dbe7f5"  # a real token: a light tint of the primary colour
 PAD_COLOR = charts.MASKED_COLOR  # padding looks like what it becomes: masked

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from lab.charts import labels_expr
+from lab.legacy_charts import labels_expr
 
 # One colour per head (Tableau 10, which stays apart for colour-blind readers
 # better than a rainbow); more heads than colours wrap around.

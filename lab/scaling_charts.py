@@ -17,7 +17,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from lab.charts import ACCENT, PRIMARY
+from lab.legacy_charts import ACCENT, PRIMARY
 from lab.scaling import (
     D_VALUES,
     MODES,

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from lab.charts import ACCENT, PRIMARY, labels_expr
+from lab.legacy_charts import ACCENT, PRIMARY, labels_expr
 
 GUMBEL = "#7b3fb5"  # Gumbel-softmax: purple, between soft (blue) and hard (orange)
 INK = "#3a3a3a"  # the values and other fixed things

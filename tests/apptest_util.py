@@ -9,9 +9,16 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_page(relative_path: str, timeout: float = 60) -> AppTest:
-    """Load a page script by its path from the repository root and run it once."""
+def run_page(
+    relative_path: str, timeout: float = 60, query: dict[str, str] | None = None
+) -> AppTest:
+    """Load a page script by its path from the repository root and run it once.
+
+    ``query`` plays the page address: ``{"d": "9"}`` opens it as ``?d=9``.
+    """
     app = AppTest.from_file(str(ROOT / relative_path), default_timeout=timeout)
+    for key, value in (query or {}).items():
+        app.query_params[key] = value
     return app.run()
 
 
@@ -22,7 +29,7 @@ def assert_clean(app: AppTest) -> None:
 
 
 def charts(app: AppTest) -> list:
-    """The Altair/Vega-Lite charts the page drew."""
+    """The Vega-Lite charts the page drew."""
     return list(app.get("vega_lite_chart"))
 
 
@@ -32,3 +39,8 @@ def texts(app: AppTest) -> str:
     for kind in ("markdown", "caption", "warning", "info", "error", "success"):
         parts.extend(str(item.value) for item in app.get(kind))
     return "\n".join(parts)
+
+
+def address_notes(app: AppTest) -> list[str]:
+    """The notes a page showed about values in its address it could not take."""
+    return [item.value for item in app.warning if item.value.startswith("The link set")]

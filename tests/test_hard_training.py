@@ -13,9 +13,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from app.catalog import ROOT
 from lab import hard_training as ht
 from lab import soft_hard as sh
-from lab.catalog import ROOT
 
 ATOL, RTOL = 1e-5, 1.3e-6  # torch's float32 tolerances
 # Small settings so the training tests take a second or two each.

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import textwrap
 
-from lab.catalog import DEMOS, SECTIONS, demos_in
+from app.catalog import DEMOS, SECTIONS, demos_in
 from tests.apptest_util import ROOT, assert_clean, run_page
 
 
@@ -17,7 +17,44 @@ def test_home_runs_and_links_every_demo():
     links = app.get("page_link")
     assert len(links) == len(DEMOS)
     table = app.table[0].value
-    assert list(table["Demo"]) == [demo.title for demo in DEMOS]
+    assert list(table["Demo"])[1:-1] == [demo.title for demo in DEMOS]
+
+
+def test_workshop_plans_add_up():
+    app = run_page("Home.py")
+    table = app.table[0].value
+    long_plan, short_plan = (column for column in table.columns if column.endswith("plan"))
+    assert long_plan == f"{sum(table[long_plan])}-minute plan"
+    minutes = [int(value) for value in table[short_plan] if value != "skip"]
+    assert short_plan == f"{sum(minutes)}-minute plan"
+    assert long_plan == "90-minute plan" and short_plan == "60-minute plan"
+
+
+def test_headings_do_not_skip_a_level():
+    app = run_page("Home.py")
+    assert [item.tag for item in app.header] and not any(item.tag != "h2" for item in app.header)
+
+
+def test_fully_masked_rows_behave_as_home_says():
+    """Home: SDPA gives zero weights to a query with no allowed key; nn.MultiheadAttention
+    uses True = ignore, and returns NaN for that row when it returns weights (its default)."""
+    import torch
+    import torch.nn.functional as F
+
+    from lab.attention import scaled_dot_product_attention
+
+    q = torch.randn(1, 2, 4, dtype=torch.float64)
+    allowed = torch.tensor([[[True, True], [False, False]]])
+    sdpa = F.scaled_dot_product_attention(q, q, q, attn_mask=allowed)
+    assert torch.equal(sdpa[0, 1], torch.zeros(4, dtype=torch.float64))
+    _, weights = scaled_dot_product_attention(q.numpy(), q.numpy(), q.numpy(), mask=allowed.numpy())
+    assert (weights[0, 1] == 0).all()
+
+    mha = torch.nn.MultiheadAttention(4, 1, batch_first=True, dtype=torch.float64)
+    ignore = ~allowed[0]  # the opposite convention: True = may NOT attend
+    out, mha_weights = mha(q, q, q, attn_mask=ignore)
+    assert torch.isnan(mha_weights[0, 1]).all() and torch.isnan(out[0, 1]).all()
+    assert not torch.isnan(mha_weights[0, 0]).any()
 
 
 def test_home_does_not_import_torch():

@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from lab import charts
 from lab import kernel_regression as kr
 from lab import kernel_regression_charts as krc
+from lab import legacy_charts as charts
 
 
 @pytest.fixture(scope="module")

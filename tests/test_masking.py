@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lab import charts
+from lab import legacy_charts as charts
 from lab.attention import causal_mask, masked_softmax
 from lab.masking import (
     MASK_KINDS,

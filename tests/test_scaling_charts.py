@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lab import charts
+from lab import legacy_charts as charts
 from lab import scaling as sc
 from lab import scaling_charts as scc
 

@@ -31,8 +31,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from lab.attention import scaled_dot_product_attention
 from lab.checks import FloatArray, as_matrix, as_real, check_float, check_int
+from lab.embeddings import embed, projection_matrices
 from lab.position.compute import DEFAULT_BASE, sinusoidal_positions
-from lab.self_attention import embed, projection_matrices
 from lab.text import DEFAULT_MAX_TOKENS
 
 MAX_TOKENS = DEFAULT_MAX_TOKENS  # the sentence box keeps this many tokens, as on other pages

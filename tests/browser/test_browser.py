@@ -12,8 +12,8 @@ import re
 
 import pytest
 
+from app.catalog import DEMOS
 from bench import harness
-from lab.catalog import DEMOS
 
 PAGES = [("home", "Home")] + [(demo.slug, demo.title) for demo in DEMOS]
 

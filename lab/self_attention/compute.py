@@ -16,12 +16,12 @@ produce identical rows everywhere.
 from __future__ import annotations
 
 import math
-import zlib
 from dataclasses import dataclass
 
-import numpy as np
-
 from lab.attention import FloatArray, scaled_dot_product_attention
+from lab.checks import check_int
+from lab.embeddings import embed, projection_matrices
+from lab.position import sinusoidal_positions
 
 
 @dataclass(frozen=True)
@@ -75,52 +75,6 @@ class SelfAttentionSteps:
         return self.weights[query_index][:, None] * self.v  # (L, Ev)
 
 
-def word_embedding(token: str, d_model: int, seed: int) -> FloatArray:
-    """A reproducible random vector for a word, ``(d,)`` with N(0, 1) entries.
-
-    The vector depends on the lower-cased word and the seed only, via a stable
-    checksum (Python's ``hash`` changes between runs, so it is not used).
-    """
-    word_id = zlib.crc32(token.lower().encode("utf-8"))
-    rng = np.random.default_rng([seed, word_id])
-    return rng.standard_normal(d_model)
-
-
-def embed(tokens: tuple[str, ...] | list[str], d_model: int, seed: int) -> FloatArray:
-    """Stack :func:`word_embedding` for each token: ``(L, d)``."""
-    if not tokens:
-        return np.zeros((0, d_model))
-    return np.stack([word_embedding(token, d_model, seed) for token in tokens])  # (L, d)
-
-
-def sinusoidal_positions(length: int, d_model: int) -> FloatArray:
-    """Sinusoidal positional encodings of the Transformer paper, ``(L, d)``.
-
-    ``P[p, 2i] = sin(p / 10000^(2i/d))``, ``P[p, 2i+1] = cos(p / 10000^(2i/d))``.
-    """
-    if length < 0 or d_model < 1:
-        raise ValueError(f"need length >= 0 and d_model >= 1, got {length} and {d_model}")
-    positions = np.arange(length)[:, None]  # (L, 1)
-    pair_index = np.arange(0, d_model, 2)  # (ceil(d/2),)
-    frequencies = np.exp(-math.log(10000.0) * pair_index / d_model)
-    angles = positions * frequencies  # (L, ceil(d/2))
-    encoding = np.zeros((length, d_model))
-    encoding[:, 0::2] = np.sin(angles)
-    encoding[:, 1::2] = np.cos(angles[:, : d_model // 2])
-    return encoding
-
-
-def projection_matrices(d_model: int, seed: int) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Random ``W_q, W_k, W_v`` of shape ``(d, d)``, entries N(0, 1/d).
-
-    The ``1/d`` variance keeps the entries of Q, K and V near unit variance when
-    X has unit-variance entries, so the raw scores have variance about ``d``.
-    """
-    rng = np.random.default_rng([seed, 1])  # a stream apart from the word vectors
-    w_q, w_k, w_v = rng.standard_normal((3, d_model, d_model)) / math.sqrt(d_model)
-    return w_q, w_k, w_v
-
-
 def self_attention_steps(
     tokens: tuple[str, ...] | list[str], config: SelfAttentionConfig = SelfAttentionConfig()
 ) -> SelfAttentionSteps:
@@ -136,8 +90,7 @@ def self_attention_steps(
     tokens = tuple(tokens)
     if not tokens:
         raise ValueError("self-attention needs at least one token")
-    if not 1 <= config.d_model <= config.max_d_model:
-        raise ValueError(f"d_model must lie in [1, {config.max_d_model}], got {config.d_model}")
+    check_int("d_model", config.d_model, minimum=1, maximum=config.max_d_model)
     embeddings = embed(tokens, config.d_model, config.seed)  # (L, d)
     x = (
         embeddings + sinusoidal_positions(len(tokens), config.d_model)

@@ -11,9 +11,12 @@ from lab.attention import softmax
 from lab.self_attention import (
     SelfAttentionConfig,
     embed,
+    page_exercises,
+    self_attention,
     self_attention_steps,
     sinusoidal_positions,
 )
+from lab.self_attention.exercises import first_repeat
 
 TOKENS = ("The", "quick", "brown", "fox")
 
@@ -78,7 +81,63 @@ def test_embeddings_depend_on_the_word_only():
 
 
 def test_bad_input():
-    with pytest.raises(ValueError, match="at least one token"):
+    with pytest.raises(ValueError, match=r"^self-attention needs at least one token$"):
         self_attention_steps(())
-    with pytest.raises(ValueError, match="d_model"):
+    with pytest.raises(ValueError, match=r"^d_model must be at least 1, got 0$"):
         self_attention_steps(TOKENS, SelfAttentionConfig(d_model=0))
+    with pytest.raises(ValueError, match=r"^d_model must be at most 16, got 17$"):
+        self_attention_steps(TOKENS, SelfAttentionConfig(d_model=17))
+
+
+def test_the_code_shown_on_the_page_agrees_with_the_lab_and_torch():
+    steps = self_attention_steps(
+        ("the", "cat", "saw", "the", "dog"), SelfAttentionConfig(d_model=6)
+    )
+    output, weights = self_attention(steps.x, steps.w_q, steps.w_k, steps.w_v)
+    np.testing.assert_allclose(weights, steps.weights, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(output, steps.output, rtol=1e-12, atol=1e-15)
+    q, k, v = (torch.tensor(a) for a in (steps.q, steps.k, steps.v))
+    expected = F.scaled_dot_product_attention(q, k, v).numpy()
+    np.testing.assert_allclose(output, expected, rtol=1.3e-6, atol=1e-5)
+
+
+def test_the_code_shown_survives_large_scores():
+    x = np.array([[30.0, 0.0], [0.0, 30.0]])
+    output, weights = self_attention(x, np.eye(2) * 30, np.eye(2) * 30, np.eye(2))
+    assert np.isfinite(weights).all() and np.isfinite(output).all()
+    np.testing.assert_allclose(weights.sum(axis=-1), 1.0)
+
+
+def test_exercise_answers_come_from_the_data_on_screen():
+    tokens = ("The", "quick", "brown", "fox")
+    config = SelfAttentionConfig(d_model=7, seed=3)
+    steps = self_attention_steps(tokens, config)
+    items = {item.key: item for item in page_exercises(steps, config)}
+    assert list(items) == ["scale", "evenest", "by_hand", "positions"]
+    assert items["scale"].answer.value == pytest.approx(np.sqrt(7))
+    assert items["by_hand"].answer.value == steps.output[0, 0]
+    spreads = -(steps.weights * np.log(steps.weights)).sum(axis=1)
+    assert items["evenest"].answer.correct == int(np.argmax(spreads))
+    assert items["evenest"].answer.options == ("0 · The", "1 · quick", "2 · brown", "3 · fox")
+    # No repeated word: the exercise asks for the seeds' example and answers for it.
+    assert "*the cat saw the dog*" in items["positions"].question
+    assert items["positions"].answer.correct == 1  # with positions the two rows differ
+
+
+def test_the_repeated_word_exercise_uses_the_learners_own_sentence():
+    tokens = ("a", "dog", "bit", "a", "man")
+    config = SelfAttentionConfig()
+    items = {item.key: item for item in page_exercises(self_attention_steps(tokens), config)}
+    question = items["positions"].question
+    assert question.startswith("Switch **Add positions** on") and "(positions 0 and 3)" in question
+
+
+def test_one_token_gets_no_question_about_comparing_rows():
+    config = SelfAttentionConfig()
+    items = page_exercises(self_attention_steps(("fox",), config), config)
+    assert [item.key for item in items] == ["scale", "by_hand", "positions"]
+
+
+def test_first_repeat_is_case_insensitive():
+    assert first_repeat(("The", "cat", "the")) == (0, 2)
+    assert first_repeat(("a", "b")) is None

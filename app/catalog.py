@@ -1,4 +1,4 @@
-"""The list of demos: one place for the sidebar, the Home cards and the README.
+"""The list of demos: one place for the sidebar, the Home cards, the workshop plans and the README.
 
 Pure data, no Streamlit and no torch, so Home can read it cheaply.
 """
@@ -15,13 +15,19 @@ ROOT = Path(__file__).resolve().parent.parent
 class Demo:
     """One demo page."""
 
-    slug: str  # URL path, e.g. /self_attention
-    file: str  # page script, relative to the repository root
+    slug: str  # URL path (/self_attention), page file demos/<slug>.py, package lab/<slug>/
     title: str  # sidebar and card title
-    icon: str  # Streamlit material icon
+    icon: str  # Streamlit material icon (drawn from the font Streamlit ships, never fetched)
     section: str  # sidebar group
     promise: str  # one sentence: what the learner will see
-    minutes: int  # suggested time in a workshop walkthrough
+    minutes: int  # time in the 90-minute workshop plan
+    minutes_short: int  # time in the 60-minute plan; 0 = skip it there
+    objectives: tuple[str, ...] = ()  # what a learner can do after the page
+
+    @property
+    def file(self) -> str:
+        """The page script, relative to the repository root."""
+        return f"demos/{self.slug}.py"
 
     @property
     def path(self) -> Path:
@@ -33,65 +39,97 @@ SECTIONS: tuple[str, ...] = ("Foundations", "Mechanics of attention", "Multi-hea
 DEMOS: tuple[Demo, ...] = (
     Demo(
         slug="kernel_regression",
-        file="demos/kernel_regression.py",
         title="Kernel regression as attention",
         icon=":material/scatter_plot:",
         section="Foundations",
         promise="Nadaraya–Watson regression is attention with a fixed similarity: "
         "move the bandwidth and watch the lookup sharpen until it overfits.",
         minutes=15,
+        minutes_short=10,
+        objectives=(
+            "Read kernel regression as attention: queries are test inputs, keys are "
+            "training inputs, values are training targets.",
+            "Explain how the bandwidth trades a smooth fit for a wiggly one, and why the "
+            "training error alone cannot choose it.",
+        ),
     ),
     Demo(
         slug="self_attention",
-        file="demos/self_attention.py",
         title="Self-attention, step by step",
         icon=":material/footprint:",
         section="Foundations",
         promise="Follow a sentence from embeddings through Q, K, V, scores and softmax "
         "to the output, with every shape on screen.",
         minutes=15,
+        minutes_short=15,
+        objectives=(
+            "Compute Q, K, V, the scaled scores, the weights and the output for a short "
+            "sentence, and say the shape of each.",
+            "Check one output entry by hand as a weighted average of value rows.",
+        ),
     ),
     Demo(
         slug="scaling",
-        file="demos/scaling.py",
         title="Why scale by √d",
         icon=":material/straighten:",
         section="Mechanics of attention",
         promise="See dot products grow with the dimension, softmax saturate and "
-        "gradients vanish, and how dividing by √d stops it.",
+        "its Jacobian shrink, and how dividing by √d stops it.",
         minutes=10,
+        minutes_short=5,
+        objectives=(
+            "State why the variance of q·k grows like d for unit-variance entries.",
+            "Explain how saturated softmax rows starve learning, and what dividing by √d fixes.",
+        ),
     ),
     Demo(
         slug="masked_attention",
-        file="demos/masked_attention.py",
         title="Masked attention",
         icon=":material/visibility_off:",
         section="Mechanics of attention",
         promise="Padding and causal masks done right, three common ways to get them "
         "wrong, and leakage measured to the last digit.",
         minutes=10,
+        minutes_short=10,
+        objectives=(
+            "Build padding and causal masks in the SDPA convention (True = may attend).",
+            "Tell which wrong ways of masking change results, and when.",
+        ),
     ),
     Demo(
         slug="soft_vs_hard",
-        file="demos/soft_vs_hard.py",
         title="Soft vs hard attention",
         icon=":material/call_split:",
         section="Mechanics of attention",
         promise="A weighted average against a single pick: why only the first one "
         "trains by backpropagation, and what the second one costs.",
         minutes=15,
+        minutes_short=0,
+        objectives=(
+            "Compare soft, hard, sampled and Gumbel-softmax weights on the same scores.",
+            "Explain why the hard choice gets no gradient and how REINFORCE and "
+            "straight-through estimators work around it.",
+        ),
     ),
     Demo(
         slug="multi_head",
-        file="demos/multi_head.py",
         title="Multi-head attention",
         icon=":material/view_week:",
         section="Multi-head and beyond",
         promise="Several heads on a toy sentence, each looking at something different, "
         "then concatenated and mixed by W_o.",
         minutes=15,
+        minutes_short=10,
+        objectives=(
+            "Describe what each head of a small model attends to, from its pattern.",
+            "Trace how heads are concatenated and mixed by W_o, and what switching one off does.",
+        ),
     ),
 )
+
+
+WORKSHOP_INTRO = 5  # minutes: the notation on Home and how to move the controls
+WORKSHOP_WRAP_UP = 5  # minutes: questions and what to read next
 
 
 def demos_in(section: str) -> list[Demo]:

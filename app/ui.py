@@ -1,0 +1,415 @@
+"""Streamlit plumbing every page shares: the header, controls bound to the address, notes.
+
+Every control of a demo is made by a function here, so that, on every page:
+
+* it has a key, and its value lives in the page address (Streamlit's
+  ``bind="query-params"``): a copied address reproduces the view for anyone,
+  and values equal to the default stay out of it;
+* a value in the address that the control cannot take (not a number, out of
+  range, an unknown option, too long) opens the page anyway: a short note
+  beside the control says what was asked and what the page uses instead;
+* "Reset this page" knows every control's default.
+
+Keys are short plain names ("d", "seed", "sentence"): they are what a learner
+sees in the address, and Streamlit keeps each page's bound values apart.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from app.catalog import demo
+from lab.text import Tokenized, escape_markdown, tokenize
+
+T = TypeVar("T")
+
+SEED_MAX = 9999  # seeds a learner can type; every page draws its random numbers from one
+_PAGE = "_ui_page"  # session key: the slug of the page being drawn
+_DEFAULTS = "_ui_defaults"  # session key: {slug: {widget key: default}} for "Reset this page"
+_SHOWN_RAW = 48  # characters of a bad address value quoted back in a note
+
+_LINK_BUTTON = """
+<div style="display:flex;align-items:center;gap:0.6rem;flex-wrap:wrap">
+  <button type="button" id="lab-copy-link" style="font:inherit;font-size:0.9rem;
+    padding:0.3rem 0.8rem;border-radius:0.5rem;border:1px solid rgba(128,128,128,0.45);
+    background:transparent;color:inherit;cursor:pointer">Copy link to this view</button>
+  <span id="lab-copy-status" role="status" style="font-size:0.85rem"></span>
+</div>
+<script>
+(() => {
+  const button = document.getElementById("lab-copy-link");
+  const status = document.getElementById("lab-copy-status");
+  if (!button || button.dataset.ready) return;
+  button.dataset.ready = "1";
+  button.addEventListener("click", async () => {
+    const url = window.location.href;
+    try {
+      await navigator.clipboard.writeText(url);
+      status.textContent = "Copied. Anyone who opens it sees this exact view.";
+    } catch (error) {
+      window.prompt("Copy this link (it holds every control of this view):", url);
+    }
+  });
+})();
+</script>
+"""
+
+
+def page_header(slug: str) -> None:
+    """Title, one-sentence promise, and the page's "copy link" and "reset" controls.
+
+    Call it first on every demo page: it also starts the page's list of
+    controls that "Reset this page" sets back.
+    """
+    entry = demo(slug)
+    st.session_state[_PAGE] = slug
+    defaults = st.session_state.setdefault(_DEFAULTS, {})
+    previous = dict(defaults.get(slug, {}))
+    defaults[slug] = {}
+    st.title(entry.title, anchor=False)
+    st.markdown(f"*{entry.promise}*")
+    link_col, reset_col = st.columns([4, 1], vertical_alignment="center")
+    with link_col:
+        st.html(_LINK_BUTTON, unsafe_allow_javascript=True)
+    with reset_col:
+        st.button(
+            "Reset this page",
+            key="reset_page",
+            icon=":material/restart_alt:",
+            on_click=_reset,
+            args=(previous,),
+            help="Every control back to its default (and out of the address).",
+            width="stretch",
+        )
+
+
+def _reset(defaults: dict[str, Any]) -> None:
+    """Set every control the page drew last time back to its default."""
+    for key, value in defaults.items():
+        st.session_state[key] = value
+
+
+def _register(key: str, default: Any) -> bool:
+    """Remember ``key``'s default for the reset; True if this is the control's first run.
+
+    On its first run a control takes its value from the address, so that is
+    when the address must be checked.
+    """
+    slug = st.session_state.get(_PAGE)
+    if slug is not None:
+        st.session_state.setdefault(_DEFAULTS, {}).setdefault(slug, {})[key] = default
+    return key not in st.session_state
+
+
+def _address_value(key: str) -> list[str]:
+    """The raw values the address holds for ``key`` (before the control reads them)."""
+    try:
+        return st.query_params.get_all(key)
+    except Exception:  # an address Streamlit could not parse holds nothing usable
+        return []
+
+
+def _quoted(raw: list[str]) -> str:
+    text = ", ".join(raw)
+    if len(text) > _SHOWN_RAW:
+        text = text[: _SHOWN_RAW - 1] + "…"
+    return escape_markdown(text)
+
+
+def _check_address(
+    raw: list[str], label: str, value: Any, *, honoured: Callable[[str], bool], expected: str
+) -> None:
+    """A note beside the control when the address asked for something it could not take."""
+    if not raw or all(honoured(item) for item in raw):
+        return
+    st.warning(
+        f"The link set **{escape_markdown(label)}** to “{_quoted(raw)}”, which is not "
+        f"{expected}. The page uses **{escape_markdown(str(value))}**.",
+        icon=":material/link_off:",
+    )
+
+
+def _same_number(raw: str, value: float) -> bool:
+    try:
+        asked = float(raw)
+    except ValueError:
+        return False
+    return math.isclose(asked, float(value), rel_tol=1e-9, abs_tol=1e-12)
+
+
+def slider(
+    label: str,
+    min_value: T,
+    max_value: T,
+    value: T,
+    *,
+    key: str,
+    step: T | None = None,
+    format: str | None = None,
+    help: str | None = None,
+) -> T:
+    """``st.slider`` bound to the address. Returns the chosen number."""
+    first = _register(key, value)
+    raw = _address_value(key) if first else []
+    chosen = st.slider(
+        label,
+        min_value,
+        max_value,
+        value,
+        step=step,
+        format=format,
+        key=key,
+        help=help,
+        bind="query-params",
+    )
+    kind = "a whole number" if isinstance(value, int) else "a number"
+    _check_address(
+        raw,
+        label,
+        chosen,
+        honoured=lambda item: _same_number(item, chosen),
+        expected=f"{kind} from {min_value} to {max_value}",
+    )
+    return chosen
+
+
+def select_slider(
+    label: str,
+    options: Sequence[T],
+    value: T,
+    *,
+    key: str,
+    format_func: Callable[[T], str] = str,
+    help: str | None = None,
+) -> T:
+    """``st.select_slider`` bound to the address (the address holds the option's label)."""
+    first = _register(key, value)
+    raw = _address_value(key) if first else []
+    chosen = st.select_slider(
+        label,
+        options=list(options),
+        value=value,
+        format_func=format_func,
+        key=key,
+        help=help,
+        bind="query-params",
+    )
+    _check_address(
+        raw,
+        label,
+        format_func(chosen),
+        honoured=lambda item: item == format_func(chosen),
+        expected="one of "
+        + ", ".join(format_func(option) for option in options[:8])
+        + (" …" if len(options) > 8 else ""),
+    )
+    return chosen
+
+
+def number(
+    label: str,
+    min_value: int,
+    max_value: int,
+    value: int,
+    *,
+    key: str,
+    step: int = 1,
+    help: str | None = None,
+) -> int:
+    """A whole-number ``st.number_input`` bound to the address."""
+    first = _register(key, value)
+    raw = _address_value(key) if first else []
+    chosen = st.number_input(
+        label, min_value, max_value, value, step=step, key=key, help=help, bind="query-params"
+    )
+    _check_address(
+        raw,
+        label,
+        chosen,
+        honoured=lambda item: _same_number(item, chosen),
+        expected=f"a whole number from {min_value} to {max_value}",
+    )
+    return int(chosen)
+
+
+def seed(
+    *,
+    key: str = "seed",
+    value: int = 0,
+    label: str = "Seed",
+    help: str = "Draws the random numbers. Everyone with the same seed sees the same numbers.",
+) -> int:
+    """The one seed box of the lab: a whole number from 0 to ``SEED_MAX``."""
+    return number(label, 0, SEED_MAX, value, key=key, help=help)
+
+
+def toggle(label: str, value: bool, *, key: str, help: str | None = None) -> bool:
+    """``st.toggle`` bound to the address."""
+    first = _register(key, value)
+    raw = _address_value(key) if first else []
+    chosen = st.toggle(label, value=value, key=key, help=help, bind="query-params")
+    _check_address(
+        raw,
+        label,
+        "on" if chosen else "off",
+        honoured=lambda item: item.lower() == str(chosen).lower(),
+        expected="true or false",
+    )
+    return bool(chosen)
+
+
+def segmented(
+    label: str,
+    options: Sequence[T],
+    value: T,
+    *,
+    key: str,
+    format_func: Callable[[T], str] = str,
+    help: str | None = None,
+) -> T:
+    """A one-choice ``st.segmented_control`` bound to the address; never returns ``None``."""
+    first = _register(key, value)
+    raw = _address_value(key) if first else []
+    chosen = st.segmented_control(
+        label,
+        list(options),
+        default=value,
+        format_func=format_func,
+        required=True,
+        key=key,
+        help=help,
+        bind="query-params",
+    )
+    chosen = value if chosen is None else chosen
+    _check_address(
+        raw,
+        label,
+        format_func(chosen),
+        honoured=lambda item: item == format_func(chosen),
+        expected="one of " + ", ".join(format_func(option) for option in options),
+    )
+    return chosen
+
+
+def radio(
+    label: str,
+    options: Sequence[T],
+    value: T,
+    *,
+    key: str,
+    format_func: Callable[[T], str] = str,
+    horizontal: bool = True,
+    help: str | None = None,
+) -> T:
+    """``st.radio`` bound to the address."""
+    first = _register(key, value)
+    raw = _address_value(key) if first else []
+    chosen = st.radio(
+        label,
+        list(options),
+        index=list(options).index(value),
+        format_func=format_func,
+        horizontal=horizontal,
+        key=key,
+        help=help,
+        bind="query-params",
+    )
+    _check_address(
+        raw,
+        label,
+        format_func(chosen),
+        honoured=lambda item: item == format_func(chosen),
+        expected="one of " + ", ".join(format_func(option) for option in options),
+    )
+    return chosen
+
+
+def choose(
+    label: str,
+    labels: Sequence[str],
+    *,
+    key: str,
+    default: int = 0,
+    fallback: Callable[[str], str | None] | None = None,
+    help: str | None = None,
+) -> int:
+    """A selectbox over labels that returns the chosen index, bound to the address.
+
+    The labels themselves are the options (the address holds the label), so when
+    the text behind them changes (a sentence is edited) the box never shows a
+    stale label: a remembered label that no longer exists goes to
+    ``fallback(remembered)`` if that names a current label, else to ``default``.
+    """
+    labels = list(labels)
+    if not labels:
+        raise ValueError(f"{label!r} needs at least one option")
+    default = min(max(default, 0), len(labels) - 1)
+    first = _register(key, labels[default])
+    raw = _address_value(key) if first else []
+    remembered = st.session_state.get(key)
+    if remembered is not None and remembered not in labels:
+        replacement = fallback(remembered) if fallback else None
+        st.session_state[key] = replacement if replacement in labels else labels[default]
+    chosen = st.selectbox(label, labels, index=default, key=key, help=help, bind="query-params")
+    _check_address(
+        raw,
+        label,
+        chosen,
+        honoured=lambda item: item == chosen,
+        expected="one of the choices offered",
+    )
+    return labels.index(chosen)
+
+
+def text(
+    label: str,
+    value: str,
+    *,
+    key: str,
+    max_chars: int,
+    help: str | None = None,
+    placeholder: str | None = None,
+) -> str:
+    """``st.text_input`` bound to the address, at most ``max_chars`` characters."""
+    first = _register(key, value)
+    raw = _address_value(key) if first else []
+    chosen = st.text_input(
+        label,
+        value=value,
+        max_chars=max_chars,
+        key=key,
+        help=help,
+        placeholder=placeholder,
+        bind="query-params",
+    )
+    _check_address(
+        raw,
+        label,
+        chosen if len(chosen) <= _SHOWN_RAW else chosen[: _SHOWN_RAW - 1] + "…",
+        honoured=lambda item: item == chosen,
+        expected=f"at most {max_chars} characters",
+    )
+    return chosen
+
+
+def sentence(
+    label: str, *, default: str, key: str, max_tokens: int, help: str | None = None
+) -> Tokenized:
+    """A sentence box that returns its tokens and explains empty or long input on the page."""
+    typed = text(label, default, key=key, max_chars=400, help=help)
+    result = tokenize(typed, max_tokens=max_tokens)
+    if result.is_empty:
+        st.info(result.message or "Type a sentence.", icon=":material/edit:")
+    elif result.message:
+        st.warning(result.message, icon=":material/content_cut:")
+    return result
+
+
+def what_to_notice(lines: Sequence[str]) -> None:
+    """The closing "What to notice" list of a page."""
+    st.subheader("What to notice", anchor=False)
+    st.markdown("\n".join(f"- {line}" for line in lines))

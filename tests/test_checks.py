@@ -1,0 +1,104 @@
+"""lab.checks: the one place inputs are coerced, with messages that say what to fix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lab.checks import as_bool, as_matrix, as_real, check_float, check_int
+
+
+def test_as_real_keeps_float_precision_and_converts_integers():
+    half = np.ones(3, dtype=np.float16)
+    assert as_real("x", half).dtype == np.float16
+    assert as_real("x", half) is half  # no copy when nothing changes
+    assert as_real("x", [1, 2]).dtype == np.float64
+    assert as_real("x", half, dtype=np.float64).dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    ("values", "options", "message"),
+    [
+        ([True, False], {}, "x must hold real numbers, got dtype bool"),
+        (["a"], {}, "x must hold real numbers, got dtype <U1"),
+        ([1j], {}, "x must be real, got dtype complex128"),
+        ([1.0], {"ndim": 2}, "x must have 2 axes, got shape (1,)"),
+        (1.0, {"min_ndim": 1}, "x needs at least 1 axes, got shape ()"),
+        (
+            [1.0, np.nan],
+            {"finite": True},
+            "x contains NaN or infinity; every entry must be a finite number",
+        ),
+        (
+            [-np.inf],
+            {"finite": True},
+            "x contains NaN or infinity; every entry must be a finite number",
+        ),
+    ],
+)
+def test_as_real_refuses_with_a_message(values, options, message):
+    with pytest.raises(ValueError) as error:
+        as_real("x", values, **options)
+    assert str(error.value) == message
+
+
+def test_as_real_lets_infinities_through_unless_asked():
+    assert np.isneginf(as_real("x", [-np.inf])[0])
+
+
+def test_as_matrix():
+    assert as_matrix("m", [[1, 2]]).dtype == np.float64
+    with pytest.raises(ValueError, match=r"^m must have 2 axes, got shape \(2,\)$"):
+        as_matrix("m", [1, 2])
+    with pytest.raises(ValueError, match=r"^m contains NaN or infinity"):
+        as_matrix("m", [[np.inf]])
+
+
+def test_as_bool_refuses_numbers():
+    assert as_bool("mask", [True]).dtype == np.bool_
+    with pytest.raises(ValueError, match=r"^mask must be boolean \(True/False\), got dtype int64$"):
+        as_bool("mask", np.array([1, 0]))
+
+
+@pytest.mark.parametrize(
+    ("value", "options", "message"),
+    [
+        (True, {}, "n must be a whole number, got True"),
+        (2.0, {}, "n must be a whole number, got 2.0"),
+        ("3", {}, "n must be a whole number, got '3'"),
+        (0, {"minimum": 1}, "n must be at least 1, got 0"),
+        (9, {"maximum": 8}, "n must be at most 8, got 9"),
+    ],
+)
+def test_check_int(value, options, message):
+    with pytest.raises(ValueError) as error:
+        check_int("n", value, **options)
+    assert str(error.value) == message
+
+
+def test_check_int_accepts_numpy_integers():
+    assert check_int("n", np.int64(3), minimum=3, maximum=3) == 3
+    assert type(check_int("n", np.int32(3))) is int
+
+
+@pytest.mark.parametrize(
+    ("value", "options", "message"),
+    [
+        (False, {}, "t must be a number, got False"),
+        ("x", {}, "t must be a number, got 'x'"),
+        (None, {}, "t must be a number, got None"),
+        (float("nan"), {}, "t must be a finite number, got nan"),
+        (0.0, {"positive": True}, "t must be positive, got 0.0"),
+        (-1, {"minimum": 0}, "t must be at least 0, got -1"),
+        (2, {"maximum": 1}, "t must be at most 1, got 2"),
+    ],
+)
+def test_check_float(value, options, message):
+    with pytest.raises(ValueError) as error:
+        check_float("t", value, **options)
+    assert str(error.value) == message
+
+
+def test_check_float_returns_a_float():
+    assert check_float("t", 3, positive=True, minimum=3, maximum=3) == 3.0
+    assert check_float("t", "0.5") == 0.5
