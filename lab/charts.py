@@ -45,7 +45,7 @@ FAINT = "#8a8a8a"  # guides, reference lines and the cross on masked cells
 MAX_CELLS_WITH_TEXT = 150  # above this many cells, numbers in cells become clutter
 CHAR_WIDTH = 7  # pixels a character of an 11-12 px label takes, on average
 LABEL_LIMIT = 140  # pixels: longer axis labels are cut with an ellipsis
-PAD = {"type": "pad", "contains": "padding"}  # size the chart to its content, never squash it
+CONTENT_SIZE = {"type": "pad", "contains": "padding"}  # size to the content, never squash it
 # Numbers in a cell turn white where the fill is dark: above this share of a sequential
 # scale, and beyond this distance from the middle of a diverging one.
 DARK_SEQUENTIAL = 0.62
@@ -165,7 +165,7 @@ def top_level(spec: Spec, *, title: str, description: str | None = None) -> Spec
     return {
         "title": title,
         "description": description or title or "chart",
-        "autosize": dict(PAD),
+        "autosize": dict(CONTENT_SIZE),
         **spec,
     }
 
