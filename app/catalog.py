@@ -69,6 +69,22 @@ DEMOS: tuple[Demo, ...] = (
         ),
     ),
     Demo(
+        slug="position",
+        title="Order and position",
+        icon=":material/swap_horiz:",
+        section="Foundations",
+        promise="Reorder a sentence and the outputs only reorder: attention alone is blind "
+        "to word order, until sinusoidal or rotary positions are added.",
+        minutes=10,
+        minutes_short=0,
+        objectives=(
+            "Show that self-attention without positions is permutation-equivariant, and "
+            "why that makes it blind to word order.",
+            "Read the sinusoidal encoding and rotary scores as functions of the offset "
+            "between two positions.",
+        ),
+    ),
+    Demo(
         slug="scaling",
         title="Why scale by √d",
         icon=":material/straighten:",
