@@ -1,0 +1,230 @@
+"""The toy translation task: hand-checked alignments, parsing, batches, typed input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lab.alignment.grammar import (
+    BOS,
+    ENTRIES,
+    EOS,
+    EXAMPLE_SENTENCES,
+    HELD_OUT_SIZE,
+    LEXICON,
+    MAX_ADJECTIVES,
+    MAX_SOURCE_WORDS,
+    PAD,
+    SOURCE_IDS,
+    SOURCE_TOKENS,
+    SOURCE_WORDS,
+    STRESS_SIZE,
+    TARGET_IDS,
+    TARGET_TOKENS,
+    GrammarError,
+    PairSet,
+    SentencePair,
+    WordClass,
+    generate_pairs,
+    held_out_pairs,
+    pad_pairs,
+    read_source,
+    three_adjective_pairs,
+    translate_words,
+)
+from tests.alignment.test_compute import raises_exactly
+
+# Worked by hand from the two rules: adjectives follow their noun, the verb goes last.
+HAND_CHECKED = {
+    # the0 big1 dog2 chases3 a4 small5 cat6 -> the dog big a cat small chases
+    "the big dog chases a small cat": (
+        ("lo", "kano", "grani", "na", "gato", "peti", "chasas"),
+        (0, 2, 1, 4, 6, 5, 3, 7),
+    ),
+    # a0 happy1 girl2 sings3 near4 the5 tall6 tree7 -> a girl happy near the tree tall sings
+    "a happy girl sings near the tall tree": (
+        ("na", "fila", "felo", "apud", "lo", "arbo", "alto", "kantas"),
+        (0, 2, 1, 4, 5, 7, 6, 3, 8),
+    ),
+    # two adjectives keep their order after the noun
+    "the quick red fox follows the boy": (
+        ("lo", "vulpa", "rapi", "rusa", "lo", "pujo", "sekvas"),
+        (0, 3, 1, 2, 5, 6, 4, 7),
+    ),
+    # nothing moves but the verb... which is already last
+    "the cat sleeps": (("lo", "gato", "dormas"), (0, 1, 2, 3)),
+    # repeated words: each copy keeps its own position
+    "the dog sees the dog": (("lo", "kano", "lo", "kano", "vidas"), (0, 1, 3, 4, 2, 5)),
+    # the parser takes any number of adjectives (training shows at most two)
+    "a big small red tall bird runs": (
+        ("na", "avi", "grani", "peti", "rusa", "alto", "kuras"),
+        (0, 5, 1, 2, 3, 4, 6, 7),
+    ),
+}
+
+
+@pytest.mark.parametrize("sentence", sorted(HAND_CHECKED))
+def test_hand_checked_translations_and_alignments(sentence):
+    target, alignment = HAND_CHECKED[sentence]
+    pair = translate_words(sentence.split())
+    assert pair == SentencePair(tuple(sentence.split()), target, alignment)
+    assert pair.source_tokens == (*sentence.split(), EOS)
+    assert pair.target_tokens == (*target, EOS)
+
+
+def test_every_target_word_is_the_lexicon_entry_of_its_aligned_source_word():
+    for pair in held_out_pairs()[:100]:
+        for position, word in enumerate(pair.target):
+            assert ENTRIES[pair.source[pair.alignment[position]]].target == word
+        # a permutation of the source words, plus <eos> on <eos>
+        assert sorted(pair.alignment) == list(range(len(pair.source) + 1))
+        verb = next(i for i, w in enumerate(pair.source) if ENTRIES[w].word_class.is_verb)
+        assert pair.alignment[-2] == verb  # the verb is always the last word
+
+
+def test_the_lexicon_is_one_to_one_and_the_vocabularies_are_small():
+    assert len({entry.target for entry in LEXICON}) == len(LEXICON) == len(SOURCE_WORDS)
+    assert 30 <= len(SOURCE_WORDS) <= 60
+    assert SOURCE_TOKENS[:2] == (PAD, EOS) and TARGET_TOKENS[:3] == (PAD, BOS, EOS)
+    assert {entry.word_class for entry in LEXICON} == set(WordClass)
+    assert all(SOURCE_IDS[token] == index for index, token in enumerate(SOURCE_TOKENS))
+    assert all(TARGET_IDS[token] == index for index, token in enumerate(TARGET_TOKENS))
+    for sentence in EXAMPLE_SENTENCES:
+        assert read_source(sentence).pair is not None, sentence
+
+
+@pytest.mark.parametrize(
+    ("sentence", "message"),
+    [
+        ("dog the", "word 1 should start a noun phrase with “the” or “a”, found “dog”"),
+        (
+            "the big dog chases",
+            "word 5 should start a noun phrase with “the” or “a”, found the end of the sentence",
+        ),
+        ("the big", "word 3 should be a noun, found the end of the sentence"),
+        ("the dog the", "word 3 should be a verb, found “the”"),
+        ("the dog sleeps the cat", "word 4 should be a preposition or the end, found “the”"),
+        (
+            "the dog sleeps near the cat the",
+            "the sentence should end after word 6; “the” is left over",
+        ),
+        ("the zebra sleeps", "not in the vocabulary: “zebra”"),
+        ("", "the sentence is empty"),
+    ],
+)
+def test_sentences_outside_the_grammar_say_where(sentence, message):
+    with raises_exactly(message, GrammarError):
+        translate_words(sentence.split())
+
+
+def test_the_held_out_set_is_fixed_distinct_and_in_distribution():
+    pairs = held_out_pairs()
+    assert len(pairs) == HELD_OUT_SIZE == len({pair.source for pair in pairs})
+    # pinned, so a change to the generator (which would move every recorded score) shows here
+    assert pairs[0] == translate_words("the girl chases the quick bird".split())
+    assert pairs == held_out_pairs()
+    assert PairSet.HELD_OUT.pairs() == pairs
+    lengths = [len(pair.source) for pair in pairs]
+    assert min(lengths) == 3 and max(lengths) <= MAX_SOURCE_WORDS
+    for pair in pairs:
+        adjectives = [w for w in pair.source if ENTRIES[w].word_class is WordClass.ADJECTIVE]
+        nouns = [w for w in pair.source if ENTRIES[w].word_class is WordClass.NOUN]
+        assert len(adjectives) <= MAX_ADJECTIVES * len(nouns)
+
+
+def test_the_three_adjective_set_is_off_the_training_distribution():
+    pairs = three_adjective_pairs()
+    assert len(pairs) == STRESS_SIZE and PairSet.THREE_ADJECTIVES.pairs() == pairs
+    for pair in pairs:
+        classes = [ENTRIES[word].word_class for word in pair.source]
+        assert classes[1:4] == [WordClass.ADJECTIVE] * 3 and classes[4] is WordClass.NOUN
+        assert len(set(pair.source[1:4])) == 3  # three different adjectives
+    assert not {pair.source for pair in pairs} & {pair.source for pair in held_out_pairs()}
+
+
+def test_generate_pairs_is_reproducible_and_honours_exclude():
+    first = generate_pairs(50, seed=4)
+    assert first == generate_pairs(50, seed=4) and first != generate_pairs(50, seed=5)
+    skipped = frozenset(pair.source for pair in first[:25])
+    again = generate_pairs(50, seed=4, exclude=skipped)
+    assert not {pair.source for pair in again} & skipped
+    assert again[:25] == first[25:]  # the same stream, minus what was excluded
+    with raises_exactly("count must be at least 0, got -1"):
+        generate_pairs(-1, seed=0)
+    with raises_exactly("subject_adjectives must be at most 4, got 5"):
+        generate_pairs(1, seed=0, subject_adjectives=5)
+
+
+def test_pad_pairs_lines_up_inputs_targets_and_alignments():
+    short = translate_words("the cat sleeps".split())
+    long = translate_words("the big dog chases a small cat".split())
+    batch = pad_pairs([short, long])
+    assert batch.source.shape == (2, 8) and batch.target.shape == (2, 8)
+    np.testing.assert_array_equal(batch.source_lengths, [4, 8])
+    ids = [SOURCE_IDS[w] for w in ("the", "cat", "sleeps", EOS)] + [SOURCE_IDS[PAD]] * 4
+    np.testing.assert_array_equal(batch.source[0], ids)
+    targets = [TARGET_IDS[w] for w in ("lo", "gato", "dormas", EOS)] + [TARGET_IDS[PAD]] * 4
+    np.testing.assert_array_equal(batch.target[0], targets)
+    # teacher forcing: <bos>, then the target shifted right by one
+    np.testing.assert_array_equal(batch.decoder_input[1, 0], TARGET_IDS[BOS])
+    np.testing.assert_array_equal(batch.decoder_input[1, 1:], batch.target[1, :-1])
+    np.testing.assert_array_equal(batch.alignment[0], [0, 1, 2, 3, -1, -1, -1, -1])
+    np.testing.assert_array_equal(batch.alignment[1], long.alignment)
+    np.testing.assert_array_equal(batch.target_valid[0], [True] * 4 + [False] * 4)
+    with raises_exactly("pad_pairs needs at least one sentence pair"):
+        pad_pairs([])
+
+
+# ----------------------------------------------------------------------------
+# What a learner types
+# ----------------------------------------------------------------------------
+
+
+def test_a_typed_sentence_is_lower_cased_and_punctuation_is_ignored():
+    reading = read_source("The big Dog chases a small cat!")
+    assert reading.words == ("the", "big", "dog", "chases", "a", "small", "cat")
+    assert reading.usable and reading.message is None and reading.unknown == ()
+    assert reading.pair == translate_words(reading.words)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "?!", None])
+def test_empty_input_asks_for_a_sentence(text):
+    reading = read_source(text)
+    assert not reading.usable and reading.pair is None
+    assert reading.message == "Type a sentence, for example “the big dog sleeps”."
+
+
+def test_unknown_words_are_listed_once_each():
+    reading = read_source("The zebra sees the gnu and the Zebra")
+    assert not reading.usable and reading.words == ()
+    assert reading.unknown == ("zebra", "gnu", "and")
+    assert reading.message == (
+        "Not in the vocabulary: “zebra”, “gnu”, “and”. "
+        f"The model knows only the {len(SOURCE_WORDS)} source words of the toy language."
+    )
+
+
+def test_overlong_input_is_refused_with_its_length():
+    text = "the big red dog chases a small happy cat near the tall tree"
+    reading = read_source(text)
+    assert not reading.usable
+    assert reading.message == (
+        "That sentence has 13 words; the model reads at most 12. "
+        "Shorten it (drop an adjective or the phrase at the end)."
+    )
+    assert read_source(text, max_words=12).message == reading.message
+    assert read_source("the cat sleeps near the dog", max_words=5).message.startswith(
+        "That sentence has 6 words; the model reads at most 5."
+    )
+    with raises_exactly("max_words must be at most 12, got 13"):
+        read_source("the cat sleeps", max_words=13)
+
+
+def test_known_words_out_of_grammar_are_usable_without_a_true_alignment():
+    reading = read_source("dog the sleeps")
+    assert reading.usable and reading.words == ("dog", "the", "sleeps") and reading.pair is None
+    assert reading.message == (
+        "The grammar cannot parse this sentence (word 1 should start a noun phrase with "
+        "“the” or “a”, found “dog”), so it has no true alignment to compare with; "
+        "the model translates it anyway."
+    )
