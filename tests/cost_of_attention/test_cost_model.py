@@ -1,0 +1,167 @@
+"""The cost model: exact attention quadratic in n, the approximations linear; crossovers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from lab.cost_of_attention import (
+    Cost,
+    FeatureMap,
+    Method,
+    Quantity,
+    clustered_cost,
+    cost_curves,
+    crossover_length,
+    exact_cost,
+    kmeans_candidates,
+    linear_cost,
+    method_cost,
+    performer_cost,
+)
+
+APPROXIMATIONS = [Method.PERFORMER, Method.LINEAR, Method.CLUSTERED]
+SETTINGS = [(8, 4, 2), (64, 64, 16), (128, 256, 64)]  # (d, r, C)
+FIELDS = ("multiply_adds", "exponentials", "floats")
+
+
+def counts(method, n_values, d, r, C, field):
+    return np.array(
+        [
+            getattr(method_cost(method, n, d, num_features=r, num_clusters=C), field)
+            for n in n_values
+        ],
+        dtype=object,  # exact integers, no overflow
+    )
+
+
+@pytest.mark.parametrize(("d", "r", "C"), SETTINGS)
+@pytest.mark.parametrize("method", APPROXIMATIONS)
+def test_approximations_grow_linearly_in_n(method, d, r, C):
+    n_values = range(1, 40)
+    for field in FIELDS:
+        values = counts(method, n_values, d, r, C, field)
+        steps = np.diff(values)
+        assert (np.diff(steps) == 0).all(), field  # second differences vanish: linear
+        assert (steps > 0).all(), field
+
+
+@pytest.mark.parametrize(("d", "r", "C"), SETTINGS)
+def test_exact_attention_grows_quadratically_in_n(d, r, C):
+    n_values = range(1, 40)
+    for field in FIELDS:
+        values = counts(Method.EXACT, n_values, d, r, C, field)
+        second = np.diff(values, n=2)
+        assert (second > 0).all() and (second == second[0]).all(), field  # constant: quadratic
+    assert (np.diff(counts(Method.EXACT, n_values, d, r, C, "multiply_adds"), n=2) == 4 * d).all()
+
+
+def test_doubling_n_quadruples_exact_work_and_doubles_the_approximations():
+    for n in (16, 1000, 123_456):
+        assert exact_cost(2 * n, 64).multiply_adds == 4 * exact_cost(n, 64).multiply_adds
+        assert (
+            performer_cost(2 * n, 64, 32).multiply_adds
+            == 2 * performer_cost(n, 64, 32).multiply_adds
+        )
+        assert linear_cost(2 * n, 64).multiply_adds == 2 * linear_cost(n, 64).multiply_adds
+        assert (
+            clustered_cost(2 * n, 64, 8).multiply_adds == 2 * clustered_cost(n, 64, 8).multiply_adds
+        )
+
+
+def test_counts_by_hand_for_a_small_case():
+    # n = 4, d = 2, r = 3, C = 2 (t = 2 + floor(ln 2) = 2), one restart, I = 10.
+    assert exact_cost(4, 2) == Cost(multiply_adds=64, exponentials=16, floats=24)
+    assert performer_cost(4, 2, 3) == Cost(multiply_adds=120, exponentials=24, floats=41)
+    assert linear_cost(4, 2) == Cost(multiply_adds=48, exponentials=16, floats=30)
+    assert linear_cost(4, 2, "relu").exponentials == 0
+    assert kmeans_candidates(2) == 2
+    # k-means: (1 + 1·2 + 10·3) n d = 33 · 8 = 264; attention of 2 centroids: 2·2·4·2 = 32.
+    assert clustered_cost(4, 2, 2) == Cost(multiply_adds=296, exponentials=8, floats=32)
+    assert clustered_cost(4, 2, 2, restarts=2, iterations=0).multiply_adds == 2 * 3 * 8 + 32
+
+
+def test_floats_in_bytes():
+    assert exact_cost(1024, 64).bytes() == 4 * (1024 * 1024 + 1024 * 64)
+    assert exact_cost(4, 2).bytes(itemsize=8) == 8 * 24
+    with pytest.raises(ValueError) as error:
+        exact_cost(4, 2).bytes(itemsize=0)
+    assert str(error.value) == "itemsize must be at least 1, got 0"
+
+
+def test_kmeans_candidates_follow_scikit_learns_rule():
+    assert [kmeans_candidates(C) for C in (1, 2, 3, 8, 20, 100)] == [
+        2 + int(math.log(C)) for C in (1, 2, 3, 8, 20, 100)
+    ]
+
+
+@pytest.mark.parametrize(("d", "r"), [(8, 4), (64, 64), (64, 256), (3, 7)])
+def test_random_feature_crossover_is_the_closed_form(d, r):
+    # 2 n^2 d > 4 n r d + 2 n r  <=>  n > 2 r + r / d.
+    expected = math.floor(2 * r + r / d) + 1
+    assert crossover_length(Method.PERFORMER, d, num_features=r, num_clusters=1) == expected
+
+
+@pytest.mark.parametrize("d", [1, 16, 64])
+def test_linear_attention_crossover_is_d_plus_two(d):
+    # 2 n^2 d > 2 n d^2 + 2 n d  <=>  n > d + 1.
+    assert crossover_length(Method.LINEAR, d, num_features=1, num_clusters=1) == d + 2
+
+
+@pytest.mark.parametrize("quantity", list(Quantity))
+@pytest.mark.parametrize("method", APPROXIMATIONS)
+def test_crossover_is_the_first_n_from_which_the_approximation_stays_cheaper(method, quantity):
+    d, r, C = 32, 48, 8
+    crossover = crossover_length(method, d, num_features=r, num_clusters=C, quantity=quantity)
+
+    def cheaper(n):
+        cost = method_cost(method, n, d, num_features=r, num_clusters=C)
+        return cost.get(quantity) < exact_cost(n, d).get(quantity)
+
+    assert not any(cheaper(n) for n in range(1, crossover))
+    assert all(cheaper(n) for n in range(crossover, crossover + 500))
+
+
+def test_cost_curves_give_every_method_at_every_n():
+    curves = cost_curves(
+        [8, 16, 32], 4, num_features=8, num_clusters=2, feature_map=FeatureMap.RELU
+    )
+    assert list(curves) == list(Method)
+    assert all(len(costs) == 3 for costs in curves.values())
+    assert curves[Method.EXACT][2] == exact_cost(32, 4)
+    assert curves[Method.LINEAR][0] == linear_cost(8, 4, "relu")
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: exact_cost(0, 4), "n must be at least 1, got 0"),
+        (lambda: exact_cost(4, 2.0), "d must be a whole number, got 2.0"),
+        (lambda: performer_cost(4, 2, 0), "num_features must be at least 1, got 0"),
+        (lambda: clustered_cost(4, 2, 2, iterations=-1), "iterations must be at least 0, got -1"),
+        (
+            lambda: linear_cost(4, 2, "tanh"),
+            "feature_map must be one of 'elu+1', 'relu', got 'tanh'",
+        ),
+        (
+            lambda: method_cost("exact", 4, 2, num_features=1, num_clusters=1),
+            "method must be a Method, got 'exact'",
+        ),
+        (
+            lambda: crossover_length(Method.EXACT, 4, num_features=1, num_clusters=1),
+            "method must be an approximation (not Method.EXACT), got <Method.EXACT: 'exact'>",
+        ),
+        (
+            lambda: crossover_length(
+                Method.LINEAR, 4, num_features=1, num_clusters=1, quantity="floats"
+            ),
+            "quantity must be a Quantity, got 'floats'",
+        ),
+    ],
+)
+def test_bad_inputs_say_what_to_fix(call, message):
+    with pytest.raises(ValueError) as error:
+        call()
+    assert str(error.value) == message

@@ -1,0 +1,110 @@
+"""Linear attention equals its explicit O(n^2) formula; the feature map is a closed set."""
+
+from __future__ import annotations
+
+import hypothesis.extra.numpy as hnp
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lab.attention import scaled_dot_product_attention
+from lab.cost_of_attention import FeatureMap, linear_attention, linear_output
+
+# torch's own float32 tolerances (torch.testing.assert_close defaults), used here in float64.
+ATOL, RTOL = 1e-5, 1.3e-6
+
+TORCH_MAPS = {
+    FeatureMap.ELU_PLUS_ONE: lambda x: F.elu(x) + 1,
+    FeatureMap.RELU: F.relu,
+}
+
+
+def explicit_linear_attention(query, key, value, feature_map: FeatureMap):
+    """w_ij = phi(q_i)·phi(k_j) / sum_l phi(q_i)·phi(k_l), out = W V: the n x n way, in torch."""
+    phi = TORCH_MAPS[feature_map]
+    q, k, v = (torch.tensor(array, dtype=torch.float64) for array in (query, key, value))
+    similarities = phi(q) @ phi(k).transpose(-1, -2)  # (..., L, S)
+    weights = similarities / similarities.sum(-1, keepdim=True)
+    return (weights @ v).numpy(), weights.numpy()
+
+
+@pytest.mark.parametrize("feature_map", list(FeatureMap))
+def test_equals_the_explicit_quadratic_formula(feature_map):
+    rng = np.random.default_rng(0)
+    # Queries shifted up so that no relu row is all zero (that case has its own test).
+    q = rng.standard_normal((2, 6, 5)) + 1.5
+    k, v = rng.standard_normal((2, 8, 5)) + 1.5, rng.standard_normal((2, 8, 3))
+    theirs_output, theirs_weights = explicit_linear_attention(q, k, v, feature_map)
+    output, weights = linear_attention(q, k, v, feature_map=feature_map)
+    np.testing.assert_allclose(output, theirs_output, atol=ATOL, rtol=RTOL)
+    np.testing.assert_allclose(weights, theirs_weights, atol=ATOL, rtol=RTOL)
+    np.testing.assert_allclose(linear_output(q, k, v, feature_map=feature_map), output, rtol=1e-13)
+
+
+def test_strings_and_members_name_the_same_map():
+    rng = np.random.default_rng(1)
+    q, k, v = rng.standard_normal((3, 4, 2))
+    by_string = linear_attention(q, k, v, feature_map="relu")
+    by_member = linear_attention(q, k, v, feature_map=FeatureMap.RELU)
+    np.testing.assert_array_equal(by_string[1], by_member[1])
+    default = linear_attention(q, k, v)
+    np.testing.assert_array_equal(default[1], linear_attention(q, k, v, feature_map="elu+1")[1])
+    assert FeatureMap.parse("elu+1") is FeatureMap.ELU_PLUS_ONE
+
+
+def test_elu_plus_one_is_positive_and_does_not_overflow():
+    x = np.array([-800.0, -1.0, 0.0, 2.0, 1e300])
+    np.testing.assert_allclose(
+        FeatureMap.ELU_PLUS_ONE.apply(x), [np.exp(-800.0), np.exp(-1.0), 1.0, 3.0, 1e300]
+    )
+
+
+def test_a_query_that_sees_nothing_gets_zero_weights_and_output():
+    query = np.array([[-1.0, -2.0], [1.0, 0.5]])  # relu(first query) = 0
+    key = np.array([[1.0, 1.0], [0.5, 2.0], [3.0, 0.0]])
+    value = np.array([[1.0], [2.0], [3.0]])
+    output, weights = linear_attention(query, key, value, feature_map="relu")
+    np.testing.assert_array_equal(weights[0], 0.0)
+    np.testing.assert_array_equal(output[0], 0.0)
+    assert weights[1].sum() == pytest.approx(1.0)
+
+
+def test_the_similarity_is_not_softmax():
+    # elu + 1 is a different kernel: the same scores give flatter weights than softmax.
+    query = np.array([[3.0, 0.0]])
+    key = np.array([[3.0, 0.0], [0.0, 3.0]])
+    _, weights = linear_attention(query, key, np.eye(2))
+    # phi(q) = phi(k_1) = (4, 1) and phi(k_2) = (1, 4): similarities 17 and 8.
+    np.testing.assert_allclose(weights[0], [17 / 25, 8 / 25])
+    _, softmax_weights = scaled_dot_product_attention(query, key, np.eye(2))
+    assert softmax_weights[0, 0] > 0.99 > weights[0, 0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    hnp.arrays(
+        np.float64,
+        st.tuples(st.integers(1, 5), st.integers(1, 4)),
+        elements=st.floats(-20, 20, allow_nan=False),
+    ),
+    st.integers(1, 6),
+    st.sampled_from(list(FeatureMap)),
+)
+def test_rows_sum_to_one_or_zero_and_the_output_is_their_average(query, keys, feature_map):
+    rng = np.random.default_rng(keys)
+    key = rng.standard_normal((keys, query.shape[1]))
+    value = rng.standard_normal((keys, 2))
+    output, weights = linear_attention(query, key, value, feature_map=feature_map)
+    sums = weights.sum(-1)
+    assert ((np.abs(sums - 1) < 1e-12) | (sums == 0)).all()
+    assert (weights >= 0).all()
+    np.testing.assert_allclose(output, weights @ value, atol=1e-12)
+
+
+def test_unknown_feature_map_names_the_choices():
+    with pytest.raises(ValueError) as error:
+        linear_attention(np.ones((1, 2)), np.ones((1, 2)), np.ones((1, 1)), feature_map="softmax")
+    assert str(error.value) == "feature_map must be one of 'elu+1', 'relu', got 'softmax'"
