@@ -1,19 +1,15 @@
-"""Masked attention on a padded batch: the right way, the wrong ways, and leakage.
+"""A padded batch, its masks, and masked self-attention over it, every stage kept.
 
 A mask says which keys each query may look at. The right way (what
 :mod:`lab.attention` does) turns forbidden scores into ``-inf`` before the
 softmax, so their weights are exactly 0 and the allowed ones still sum to 1,
 and gives a query with *no* allowed key all-zero weights.
 
-This module builds what the masked-attention page needs on top of that:
-
-* a padded batch of sentences and its masks (padding, causal, both), with the
-  conversion to the opposite boolean convention of ``torch.nn.MultiheadAttention``;
-* attention over the batch with tiny random embeddings, every stage kept;
-* a leakage probe: change one token and measure how far every output moves;
-* the wrong ways to mask, as clearly named teaching functions that reproduce
-  each failure on purpose (NaN rows, silently uniform rows, rows that no longer
-  sum to 1, ``-1e9`` that overflows in float16).
+This module builds the batch the masked-attention page draws: sentences of
+different lengths padded to one length, the four kinds of mask (none,
+padding, causal, both) on either padding side, the conversion to the opposite
+boolean convention of ``torch.nn.MultiheadAttention``, and attention over the
+batch with the lab's reproducible word vectors.
 
 Shapes:
     B   sentences in the batch
@@ -21,7 +17,6 @@ Shapes:
         so the weights are ``(B, S, S)`` (``L = S``)
     E   query/key size (= d here)
     Ev  value size (= d here)
-    K   mask kinds compared side by side
 """
 
 from __future__ import annotations
@@ -29,30 +24,72 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from enum import Enum
+from typing import TypeVar
 
 import numpy as np
-from numpy.typing import ArrayLike, DTypeLike, NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from lab.attention import (
     BoolArray,
     FloatArray,
     causal_mask,
-    masked_softmax,
     padding_mask,
     scaled_dot_product_attention,
 )
+from lab.checks import as_bool, check_int
 from lab.embeddings import embed, projection_matrices
 
 IntArray = NDArray[np.integer]
+EnumT = TypeVar("EnumT", bound=Enum)
 
 PAD = "<pad>"  # what fills the short sentences; tokenize() splits a typed "<pad>" into 3 tokens
-MASK_KINDS: tuple[str, ...] = ("none", "padding", "causal", "padding + causal")
-PADDING_SIDES: tuple[str, ...] = ("right", "left")
-PaddingSide = Literal["right", "left"]
-# The fill value of the classic mistake. Deliberately the wrong way (the page shows why):
-# the right way fills with -inf, as lab.attention does.
-WRONG_FILL = -1e9
+# The page's batch: four lengths, so the default three already need padding.
+DEFAULT_SENTENCES = (
+    "the cat sat on the mat",
+    "dogs bark",
+    "a small bird sings",
+    "it rained all night",
+)
+DEFAULT_BATCH = 3  # sentences shown by default
+
+
+class MaskKind(Enum):
+    """Which keys each query may look at; the value is what the page and its address show."""
+
+    NONE = "none"
+    PADDING = "padding"
+    CAUSAL = "causal"
+    PADDING_AND_CAUSAL = "padding + causal"
+
+    @property
+    def padding(self) -> bool:
+        """Whether no query may look at a padding key."""
+        return self in (MaskKind.PADDING, MaskKind.PADDING_AND_CAUSAL)
+
+    @property
+    def causal(self) -> bool:
+        """Whether query ``i`` may look at keys ``j <= i`` only."""
+        return self in (MaskKind.CAUSAL, MaskKind.PADDING_AND_CAUSAL)
+
+
+class PaddingSide(Enum):
+    """Where the padding goes: after the words (training, encoders) or before them."""
+
+    RIGHT = "right"
+    LEFT = "left"
+
+
+def as_member(enum: type[EnumT], value: object, name: str) -> EnumT:
+    """``value`` as a member of ``enum``; a member's value (a string) is accepted too.
+
+    The error names the argument and every value it may take.
+    """
+    try:
+        return enum(value)
+    except ValueError:
+        choices = ", ".join(repr(item.value) for item in enum)
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}") from None
 
 
 @dataclass(frozen=True)
@@ -61,20 +98,14 @@ class MaskingConfig:
 
     d_model: int = 4  # embedding size d (= E = Ev); small, since only the masks matter here
     seed: int = 0  # draws the word vectors and W_q, W_k, W_v, as on the self-attention page
-    padding_side: PaddingSide = "right"  # "left" is how batches are padded for generation
+    padding_side: PaddingSide = PaddingSide.RIGHT  # LEFT is how batches are padded to generate
     max_d_model: int = 16  # same limit as the self-attention page
 
     def __post_init__(self) -> None:
-        if not isinstance(self.d_model, int | np.integer) or not (
-            1 <= self.d_model <= self.max_d_model
-        ):
-            raise ValueError(
-                f"d_model must be a whole number in [1, {self.max_d_model}], got {self.d_model!r}"
-            )
-        if self.padding_side not in PADDING_SIDES:
-            raise ValueError(
-                f"padding_side must be one of {PADDING_SIDES}, got {self.padding_side!r}"
-            )
+        check_int("d_model", self.d_model, minimum=1, maximum=self.max_d_model)
+        check_int("seed", self.seed, minimum=0)
+        side = as_member(PaddingSide, self.padding_side, "padding_side")
+        object.__setattr__(self, "padding_side", side)  # a string value becomes the member
 
 
 # ---------------------------------------------------------------- the batch and its masks
@@ -87,12 +118,12 @@ class PaddedBatch:
     Attributes:
         tokens: ``B`` tuples of ``S`` tokens each, padding included.
         valid_lens: ``(B,)`` how many real tokens each sentence has (0 is allowed).
-        padding_side: ``"right"`` (pads after the words) or ``"left"`` (before).
+        padding_side: after the words (:attr:`PaddingSide.RIGHT`) or before them.
     """
 
     tokens: tuple[tuple[str, ...], ...]
     valid_lens: IntArray
-    padding_side: PaddingSide = "right"
+    padding_side: PaddingSide = PaddingSide.RIGHT
 
     @property
     def B(self) -> int:
@@ -110,15 +141,29 @@ class PaddedBatch:
     def first_real(self, sentence: int) -> int:
         """Position of the first real token of a sentence (``S`` if it has none)."""
         self._check_sentence(sentence)
-        pads = self.S - int(self.valid_lens[sentence])
-        return pads if self.padding_side == "left" else 0
+        valid = int(self.valid_lens[sentence])
+        if valid == 0:
+            return self.S
+        return self.S - valid if self.padding_side is PaddingSide.LEFT else 0
 
     def last_real(self, sentence: int) -> int | None:
         """Position of the last real token of a sentence, ``None`` if it has none."""
         self._check_sentence(sentence)
-        if self.valid_lens[sentence] == 0:
+        valid = int(self.valid_lens[sentence])
+        if valid == 0:
             return None
-        return self.S - 1 if self.padding_side == "left" else int(self.valid_lens[sentence]) - 1
+        return self.S - 1 if self.padding_side is PaddingSide.LEFT else valid - 1
+
+    def most_padded(self, *, with_words: bool = False) -> int:
+        """The sentence with the most padding (the first of a tie).
+
+        With ``with_words``, among the sentences that have at least one real
+        token (if there is none, among all).
+        """
+        lens = np.asarray(self.valid_lens)
+        if with_words and (lens > 0).any():
+            lens = np.where(lens > 0, lens, self.S + 1)  # an empty sentence never wins
+        return int(np.argmin(lens))
 
     def replaced(self, sentence: int, position: int, token: str) -> PaddedBatch:
         """A copy with one token swapped; the valid lengths (the masks) stay as they were."""
@@ -139,7 +184,7 @@ class PaddedBatch:
 def pad_batch(
     sentences: Sequence[Sequence[str]],
     *,
-    padding_side: PaddingSide = "right",
+    padding_side: PaddingSide | str = PaddingSide.RIGHT,
     pad_token: str = PAD,
 ) -> PaddedBatch:
     """Pad tokenized sentences with ``pad_token`` to the longest one.
@@ -147,15 +192,14 @@ def pad_batch(
     Args:
         sentences: ``B`` sequences of tokens; an empty sentence is allowed (it
             becomes all padding, with valid length 0).
-        padding_side: put the padding after the words (``"right"``, the usual
-            choice for encoders and training) or before them (``"left"``, for
-            batched generation, so every sentence ends at the same position).
+        padding_side: put the padding after the words (right, the usual choice
+            for encoders and training) or before them (left, for batched
+            generation, so every sentence ends at the same position).
 
     Returns:
         A :class:`PaddedBatch` of ``B`` rows of length ``S = max len``.
     """
-    if padding_side not in PADDING_SIDES:
-        raise ValueError(f"padding_side must be one of {PADDING_SIDES}, got {padding_side!r}")
+    side = as_member(PaddingSide, padding_side, "padding_side")
     if isinstance(sentences, str):
         raise ValueError("sentences must be a list of token lists, not one string")
     token_lists = [tuple(str(token) for token in sentence) for sentence in sentences]
@@ -165,13 +209,13 @@ def pad_batch(
     rows = []
     for tokens in token_lists:
         padding = (pad_token,) * (S - len(tokens))
-        rows.append(padding + tokens if padding_side == "left" else tokens + padding)
+        rows.append(padding + tokens if side is PaddingSide.LEFT else tokens + padding)
     valid_lens = np.array([len(tokens) for tokens in token_lists], dtype=np.int64)
-    return PaddedBatch(tuple(rows), valid_lens, padding_side)
+    return PaddedBatch(tuple(rows), valid_lens, side)
 
 
 def key_padding_mask(
-    valid_lens: ArrayLike, S: int, padding_side: PaddingSide = "right"
+    valid_lens: ArrayLike, S: int, padding_side: PaddingSide | str = PaddingSide.RIGHT
 ) -> BoolArray:
     """Which key positions hold a real token, in SDPA's convention (``True`` = may attend).
 
@@ -181,22 +225,24 @@ def key_padding_mask(
     Returns:
         ``(..., S)`` boolean.
     """
-    if padding_side not in PADDING_SIDES:
-        raise ValueError(f"padding_side must be one of {PADDING_SIDES}, got {padding_side!r}")
+    side = as_member(PaddingSide, padding_side, "padding_side")
     mask = padding_mask(valid_lens, S)  # (..., S), real tokens first
-    return mask[..., ::-1].copy() if padding_side == "left" else mask
+    return mask[..., ::-1].copy() if side is PaddingSide.LEFT else mask
 
 
 def attention_mask(
-    kind: str, valid_lens: ArrayLike, S: int, padding_side: PaddingSide = "right"
+    kind: MaskKind | str,
+    valid_lens: ArrayLike,
+    S: int,
+    padding_side: PaddingSide | str = PaddingSide.RIGHT,
 ) -> BoolArray:
-    """The full boolean mask of one of :data:`MASK_KINDS`, ``True`` = may attend.
+    """The full boolean mask of one :class:`MaskKind`, ``True`` = may attend.
 
-    * ``"none"``: every query sees every key, padding included.
-    * ``"padding"``: no query sees a padding key (a padding *query* still sees
-      the real keys; its row is computed and then ignored).
-    * ``"causal"``: query ``i`` sees keys ``j <= i`` only (no look-ahead).
-    * ``"padding + causal"``: both at once, what a decoder on a padded batch uses.
+    * none: every query sees every key, padding included.
+    * padding: no query sees a padding key (a padding *query* still sees the
+      real keys; its row is computed and then ignored).
+    * causal: query ``i`` sees keys ``j <= i`` only (no look-ahead).
+    * padding + causal: both at once, what a decoder on a padded batch uses.
 
     Args:
         valid_lens: ``(B,)`` real tokens per sentence.
@@ -206,17 +252,15 @@ def attention_mask(
         ``(B, S, S)`` boolean: ``[b, i, j]`` says whether query ``i`` of sentence
         ``b`` may attend to key ``j``.
     """
-    if kind not in MASK_KINDS:
-        raise ValueError(f"kind must be one of {MASK_KINDS}, got {kind!r}")
+    kind = as_member(MaskKind, kind, "kind")
     lens = np.asarray(valid_lens)
     if lens.ndim != 1:
         raise ValueError(f"valid_lens must be a 1-D list of lengths (B,), got shape {lens.shape}")
     keys = key_padding_mask(lens, S, padding_side)  # (B, S)
-    B = keys.shape[0]
-    allowed = np.ones((B, S, S), dtype=bool)
-    if "padding" in kind:
+    allowed = np.ones((keys.shape[0], S, S), dtype=bool)  # (B, S, S)
+    if kind.padding:
         allowed &= keys[:, None, :]  # (B, 1, S): the same keys hidden from every query
-    if "causal" in kind:
+    if kind.causal:
         allowed &= causal_mask(S)  # (S, S), broadcast over the batch
     return allowed
 
@@ -235,11 +279,7 @@ def mask_padding_queries(allowed: ArrayLike, real: ArrayLike) -> BoolArray:
     Returns:
         ``(..., S, S)``, a new array.
     """
-    allowed_array = np.asarray(allowed)
-    real_array = np.asarray(real)
-    if allowed_array.dtype != np.bool_ or real_array.dtype != np.bool_:
-        raise ValueError("allowed and real must both be boolean arrays")
-    return allowed_array & real_array[..., :, None]  # (..., S, S)
+    return as_bool("allowed", allowed) & as_bool("real", real)[..., :, None]  # (..., S, S)
 
 
 def additive_mask(allowed: ArrayLike) -> FloatArray:
@@ -248,10 +288,7 @@ def additive_mask(allowed: ArrayLike) -> FloatArray:
     ``softmax(scores + M)`` equals the boolean-masked softmax on every row with
     at least one allowed key (torch's SDPA accepts either form).
     """
-    allowed_array = np.asarray(allowed)
-    if allowed_array.dtype != np.bool_:
-        raise ValueError(f"allowed must be boolean (True = may attend), got {allowed_array.dtype}")
-    return np.where(allowed_array, 0.0, -np.inf)
+    return np.where(as_bool("allowed", allowed), 0.0, -np.inf)
 
 
 def to_torch_key_padding_mask(real: ArrayLike) -> BoolArray:
@@ -269,15 +306,12 @@ def to_torch_key_padding_mask(real: ArrayLike) -> BoolArray:
     Returns:
         ``(B, S)`` boolean, ``True`` at padding.
     """
-    real_array = np.asarray(real)
-    if real_array.dtype != np.bool_:
-        raise ValueError(f"the mask must be boolean, got dtype {real_array.dtype}")
-    return ~real_array
+    return ~as_bool("real", real)
 
 
 def from_torch_key_padding_mask(ignored: ArrayLike) -> BoolArray:
     """The inverse of :func:`to_torch_key_padding_mask`: "True = ignore" to "True = may attend"."""
-    return to_torch_key_padding_mask(ignored)
+    return ~as_bool("ignored", ignored)
 
 
 # ---------------------------------------------------------------- attention over the batch
@@ -289,17 +323,17 @@ class BatchAttention:
 
     Attributes:
         batch: the padded sentences.
-        kind: one of :data:`MASK_KINDS`.
+        kind: the :class:`MaskKind` applied.
         x: ``(B, S, d)`` word vectors (padding has its own vector, like any word).
         q, k, v: ``(B, S, E)``, ``(B, S, E)``, ``(B, S, Ev)``.
         scores: ``(B, S, S)`` scaled scores ``Q K^T / sqrt(E)``, before masking.
-        allowed: ``(B, S, S)`` the boolean mask (all ``True`` for ``"none"``).
+        allowed: ``(B, S, S)`` the boolean mask (all ``True`` for none).
         weights: ``(B, S, S)`` masked softmax of the scores.
         output: ``(B, S, Ev)`` ``weights @ v``.
     """
 
     batch: PaddedBatch
-    kind: str
+    kind: MaskKind
     x: FloatArray
     q: FloatArray
     k: FloatArray
@@ -324,16 +358,16 @@ class BatchAttention:
 def embed_batch(batch: PaddedBatch, config: MaskingConfig = MaskingConfig()) -> FloatArray:
     """Word vectors for every token of the batch, ``(B, S, d)``.
 
-    Uses :func:`lab.self_attention.embed`, so a word gets the same vector here as
+    Uses :func:`lab.embeddings.embed`, so a word gets the same vector here as
     on the self-attention page; ``<pad>`` is just another word with its own vector.
     """
     return np.stack([embed(tokens, config.d_model, config.seed) for tokens in batch.tokens])
 
 
 def batch_attention(
-    batch: PaddedBatch, kind: str, config: MaskingConfig = MaskingConfig()
+    batch: PaddedBatch, kind: MaskKind | str, config: MaskingConfig = MaskingConfig()
 ) -> BatchAttention:
-    """Single-head self-attention over a padded batch with one of :data:`MASK_KINDS`.
+    """Single-head self-attention over a padded batch with one :class:`MaskKind`.
 
     ``Q = X W_q``, ``K = X W_k``, ``V = X W_v``, then
     :func:`lab.attention.scaled_dot_product_attention` with the boolean mask of
@@ -341,14 +375,17 @@ def batch_attention(
     allowed key gets zero weights and a zero output.
 
     Raises:
-        ValueError: if the batch has no positions at all (every sentence empty).
+        ValueError: if the batch has no positions at all (every sentence empty),
+            or is padded on another side than ``config`` says.
     """
+    kind = as_member(MaskKind, kind, "kind")
     if batch.S == 0:
         raise ValueError("every sentence of the batch is empty: there is nothing to attend to")
-    if batch.padding_side != config.padding_side:
+    if batch.padding_side is not config.padding_side:
         raise ValueError(
-            f"the batch is padded on the {batch.padding_side} but the config says "
-            f"{config.padding_side}; pad it with pad_batch(..., padding_side=config.padding_side)"
+            f"the batch is padded on the {batch.padding_side.value} but the config says "
+            f"{config.padding_side.value}; pad it with "
+            "pad_batch(..., padding_side=config.padding_side)"
         )
     x = embed_batch(batch, config)  # (B, S, d)
     w_q, w_k, w_v = projection_matrices(config.d_model, config.seed)
@@ -357,323 +394,6 @@ def batch_attention(
     scores = np.matmul(q, np.swapaxes(k, -1, -2)) * scale  # (B, S, S)
     allowed = attention_mask(kind, batch.valid_lens, batch.S, batch.padding_side)  # (B, S, S)
     output, weights = scaled_dot_product_attention(
-        q, k, v, mask=None if kind == "none" else allowed, scale=scale
+        q, k, v, mask=None if kind is MaskKind.NONE else allowed, scale=scale
     )  # (B, S, Ev), (B, S, S)
     return BatchAttention(batch, kind, x, q, k, v, scores, allowed, weights, output)
-
-
-# ---------------------------------------------------------------- leakage
-
-
-def output_change(before: ArrayLike, after: ArrayLike) -> FloatArray:
-    """How far each output row moved: ``max_e |after[..., i, e] - before[..., i, e]|``.
-
-    Args:
-        before, after: ``(..., L, Ev)`` outputs of the same shape.
-
-    Returns:
-        ``(..., L)``, exactly 0 where a row did not change at all.
-    """
-    old = np.asarray(before, dtype=float)
-    new = np.asarray(after, dtype=float)
-    if old.shape != new.shape:
-        raise ValueError(f"before has shape {old.shape} but after has {new.shape}")
-    if old.ndim < 2:
-        raise ValueError(f"outputs need a position axis and a feature axis, got shape {old.shape}")
-    if old.shape[-1] == 0:
-        return np.zeros(old.shape[:-1])
-    return np.max(np.abs(new - old), axis=-1)
-
-
-@dataclass(frozen=True)
-class LeakageProbe:
-    """One token changed; how much every output of its sentence moved, per mask kind.
-
-    Attributes:
-        sentence: which sentence of the batch was changed.
-        position: which position was changed.
-        old_token, new_token: the token before and after.
-        tokens: the sentence's ``S`` tokens before the change.
-        kinds: the ``K`` mask kinds compared.
-        changes: ``(K, S)`` :func:`output_change` of every position under each kind.
-    """
-
-    sentence: int
-    position: int
-    old_token: str
-    new_token: str
-    tokens: tuple[str, ...]
-    kinds: tuple[str, ...]
-    changes: FloatArray
-
-    def row(self, kind: str) -> FloatArray:
-        """``(S,)``: the changes under one mask kind."""
-        if kind not in self.kinds:
-            raise ValueError(f"kind must be one of {self.kinds}, got {kind!r}")
-        return self.changes[self.kinds.index(kind)]
-
-    def earlier(self, kind: str) -> FloatArray:
-        """``(position,)``: the changes at the positions before the changed one."""
-        return self.row(kind)[: self.position]
-
-    def max_earlier(self, kind: str) -> float:
-        """The largest change at an earlier position (0 if there is none)."""
-        earlier = self.earlier(kind)
-        return float(earlier.max()) if earlier.size else 0.0
-
-    def max_at(self, kind: str, positions: ArrayLike) -> float:
-        """The largest change over the positions where ``positions`` (``(S,)`` bool) is True."""
-        where = np.asarray(positions, dtype=bool)
-        row = self.row(kind)
-        if where.shape != row.shape:
-            raise ValueError(f"positions must have shape {row.shape}, got {where.shape}")
-        return float(row[where].max()) if where.any() else 0.0
-
-
-def leakage_probe(
-    batch: PaddedBatch,
-    sentence: int,
-    position: int,
-    new_token: str,
-    config: MaskingConfig = MaskingConfig(),
-    kinds: Sequence[str] = MASK_KINDS,
-) -> LeakageProbe:
-    """Swap one token and measure, for every position, how much its output changed.
-
-    Only the *content* at ``position`` changes; the valid lengths, hence the
-    masks, stay the same (changing a ``<pad>`` is like garbage in the padding).
-    Under a causal mask the positions before ``position`` cannot see it, so
-    their outputs change by exactly 0, not by something small: the changed key
-    only enters their rows through a weight that is exactly 0.
-
-    Returns:
-        A :class:`LeakageProbe` with ``changes`` of shape ``(K, S)``.
-    """
-    new_token = str(new_token)
-    if not new_token:
-        raise ValueError("new_token must be a non-empty token")
-    changed = batch.replaced(sentence, position, new_token)
-    kinds = tuple(kinds)
-    rows = []
-    for kind in kinds:
-        before = batch_attention(batch, kind, config).output[sentence]  # (S, Ev)
-        after = batch_attention(changed, kind, config).output[sentence]  # (S, Ev)
-        rows.append(output_change(before, after))
-    return LeakageProbe(
-        sentence=sentence,
-        position=position,
-        old_token=batch.tokens[sentence][position],
-        new_token=new_token,
-        tokens=batch.tokens[sentence],
-        kinds=kinds,
-        changes=np.stack(rows),  # (K, S)
-    )
-
-
-# ---------------------------------------------------------------- the wrong ways (teaching)
-
-
-def naive_softmax(scores: ArrayLike, axis: int = -1) -> FloatArray:
-    """WRONG WAY (for teaching): the textbook softmax with no guard for empty rows.
-
-    ``exp(s_i - max s) / sum_j exp(s_j - max s)``, computed in the input's own
-    dtype. This is what ``torch.softmax`` does: a row that is entirely ``-inf``
-    has ``max = -inf``, so ``-inf - (-inf)`` is NaN and the whole row is NaN.
-    The NaN is produced on purpose here, so numpy's warning about it is silenced.
-    Compare :func:`lab.attention.softmax`, which maps such a row to zeros.
-    """
-    array = np.asarray(scores)
-    if not np.issubdtype(array.dtype, np.floating):
-        array = array.astype(np.float64)
-    with np.errstate(invalid="ignore"):  # the NaN of an all -inf row is the lesson
-        shifted = array - np.max(array, axis=axis, keepdims=True)
-        exps = np.exp(shifted)
-        return exps / np.sum(exps, axis=axis, keepdims=True)
-
-
-def naive_masked_softmax(scores: ArrayLike, mask: ArrayLike) -> FloatArray:
-    """WRONG WAY (for teaching): fill with ``-inf`` (right) but use :func:`naive_softmax`.
-
-    Every row with at least one allowed key is correct; a row with none is NaN,
-    and one NaN spreads to everything computed from it downstream.
-    """
-    allowed = _bool_mask(mask)
-    array = np.asarray(scores, dtype=float)
-    return naive_softmax(np.where(allowed, array, -np.inf))
-
-
-def stored_fill_value(fill: float, dtype: DTypeLike) -> float:
-    """What a fill value becomes once stored in ``dtype``.
-
-    ``-1e9`` is far below float16's lowest finite number (-65504), so it
-    overflows to ``-inf``; so does ``-1e6``. (torch refuses outright:
-    ``masked_fill(mask, -1e9)`` on a float16 tensor raises "value cannot be
-    converted to type c10::Half without overflow".)
-    """
-    with np.errstate(over="ignore"):  # the overflow to -inf is what we want to show
-        return float(np.asarray(fill, dtype=np.float64).astype(dtype))
-
-
-def softmax_fill_large_negative(
-    scores: ArrayLike, mask: ArrayLike, fill: float = WRONG_FILL, dtype: DTypeLike = np.float32
-) -> FloatArray:
-    """WRONG WAY (for teaching): replace masked scores with a big negative number.
-
-    ``masked_fill(~mask, -1e9)`` followed by a plain softmax, computed in
-    ``dtype``. On a row with at least one allowed key it looks right, because
-    ``exp(-1e9)`` is exactly 0. On a row with *no* allowed key every entry is the
-    same ``fill``, so the softmax is **uniform** over all keys, padding included:
-    a silent, plausible-looking wrong answer instead of an empty row. In float16
-    the fill itself overflows to ``-inf`` (see :func:`stored_fill_value`) and the
-    same row turns into NaN.
-
-    Args:
-        scores: ``(..., L, S)``.
-        mask: boolean, broadcastable to ``scores``; ``True`` = may attend.
-        fill: the value written into masked entries (``-1e9``, ``-1e6``, ...).
-        dtype: the precision to compute in (``np.float32``, ``np.float16``, ...).
-
-    Returns:
-        Weights of ``scores``' shape, in ``dtype`` (NaN rows possible in float16).
-    """
-    allowed = _bool_mask(mask)
-    fill_value = np.asarray(stored_fill_value(fill, dtype), dtype=dtype)
-    # -1e9 is deliberate here: this function exists to show why not to use it.
-    filled = np.where(allowed, np.asarray(scores, dtype=np.float64).astype(dtype), fill_value)
-    return naive_softmax(filled)
-
-
-def softmax_then_multiply_mask(scores: ArrayLike, mask: ArrayLike) -> FloatArray:
-    """WRONG WAY (for teaching): softmax over every key, then zero the masked weights.
-
-    The masked weights do become 0, but the weight they had is thrown away
-    instead of being shared among the allowed keys: the rows no longer sum to 1,
-    so each output shrinks towards 0 by however much attention the padding or
-    the future had drawn.
-    """
-    allowed = _bool_mask(mask)
-    array = np.asarray(scores, dtype=float)
-    weights = naive_softmax(array)
-    return weights * allowed
-
-
-def _bool_mask(mask: ArrayLike) -> BoolArray:
-    array = np.asarray(mask)
-    if array.dtype != np.bool_:
-        raise ValueError(f"mask must be boolean (True = may attend), got dtype {array.dtype}")
-    return array
-
-
-# ---------------------------------------------------------------- the ways compared
-
-METHODS: tuple[str, ...] = ("right", "naive", "large_negative", "multiply")
-FullyMaskedOutcome = Literal["zeros", "uniform", "nan", "other"]
-
-
-@dataclass(frozen=True)
-class MethodResult:
-    """One way of masking applied to one score matrix, with what came out of it.
-
-    Attributes:
-        method: one of :data:`METHODS`.
-        weights: ``(L, S)`` as the method produced them (NaN possible).
-        allowed: ``(L, S)`` the mask it was asked to apply.
-    """
-
-    method: str
-    weights: FloatArray
-    allowed: BoolArray
-
-    @property
-    def fully_masked(self) -> BoolArray:
-        """``(L,)``: rows with no allowed key."""
-        return ~self.allowed.any(axis=-1)
-
-    @property
-    def nan_rows(self) -> BoolArray:
-        """``(L,)``: rows that contain NaN."""
-        return np.isnan(self.weights).any(axis=-1)
-
-    @property
-    def row_sums(self) -> FloatArray:
-        """``(L,)``: each row's total weight (NaN for a NaN row)."""
-        return self.weights.astype(np.float64).sum(axis=-1)
-
-    @property
-    def masked_weight(self) -> FloatArray:
-        """``(L,)``: weight that landed on masked keys (should be exactly 0)."""
-        return np.where(self.allowed, 0.0, self.weights.astype(np.float64)).sum(axis=-1)
-
-    def partial_rows_ok(self, tolerance: float = 1e-3) -> bool:
-        """Rows with an allowed key: masked weight exactly 0 and a sum of 1 (± ``tolerance``).
-
-        The tolerance covers float16 rounding; a lost weight of a few percent
-        (the multiply-after-softmax mistake) is far outside it.
-        """
-        rows = ~self.fully_masked
-        if not rows.any():
-            return True
-        sums = self.row_sums[rows]
-        return bool(
-            np.all(np.isfinite(sums))
-            and np.all(self.masked_weight[rows] == 0)
-            and np.all(np.abs(sums - 1.0) <= tolerance)
-        )
-
-    def fully_masked_outcome(self) -> FullyMaskedOutcome | None:
-        """What the rows with no allowed key became, ``None`` if there is no such row.
-
-        ``"zeros"`` (the right answer: nothing to attend to), ``"uniform"`` (the
-        same weight on every key, padding included), ``"nan"``, or ``"other"``.
-        """
-        rows = self.weights[self.fully_masked].astype(np.float64)  # (n, S)
-        if rows.shape[0] == 0:
-            return None
-        if np.isnan(rows).any():
-            return "nan"
-        if np.all(rows == 0):
-            return "zeros"
-        if np.allclose(rows, 1.0 / rows.shape[-1], rtol=1e-3, atol=0):
-            return "uniform"
-        return "other"
-
-
-def compare_masking_methods(
-    scores: ArrayLike,
-    allowed: ArrayLike,
-    *,
-    fill: float = WRONG_FILL,
-    dtype: DTypeLike = np.float32,
-) -> tuple[MethodResult, ...]:
-    """Apply every way of masking in :data:`METHODS` to the same scores.
-
-    * ``"right"``: :func:`lab.attention.masked_softmax` (``-inf``, and zeros for
-      a row with no allowed key);
-    * ``"naive"``: :func:`naive_masked_softmax` (``-inf`` with a plain softmax);
-    * ``"large_negative"``: :func:`softmax_fill_large_negative` with ``fill``
-      in ``dtype``;
-    * ``"multiply"``: :func:`softmax_then_multiply_mask`.
-
-    Args:
-        scores: ``(L, S)`` finite scores.
-        allowed: ``(L, S)`` boolean, ``True`` = may attend.
-
-    Returns:
-        One :class:`MethodResult` per method, in :data:`METHODS` order.
-    """
-    array = np.asarray(scores, dtype=float)
-    mask = _bool_mask(allowed)
-    if array.ndim != 2 or mask.shape != array.shape:
-        raise ValueError(
-            f"scores and allowed must be matrices of one shape (L, S), got {array.shape} "
-            f"and {mask.shape}"
-        )
-    if not np.all(np.isfinite(array)):
-        raise ValueError("scores must be finite; masking is what adds -inf")
-    weights = {
-        "right": masked_softmax(array, mask),
-        "naive": naive_masked_softmax(array, mask),
-        "large_negative": softmax_fill_large_negative(array, mask, fill=fill, dtype=dtype),
-        "multiply": softmax_then_multiply_mask(array, mask),
-    }
-    return tuple(MethodResult(method, weights[method], mask) for method in METHODS)
