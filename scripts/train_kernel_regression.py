@@ -4,7 +4,7 @@ the kernel-regression page shows on its first view (so that view needs no torch)
     .venv/bin/python scripts/train_kernel_regression.py
 
 Deterministic (full-batch Adam in float64 from a fixed start): the test
-tests/test_kernel_regression.py retrains and checks the file still matches.
+tests/kernel_regression/test_train.py retrains and checks the file still matches.
 """
 
 from __future__ import annotations
@@ -14,23 +14,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lab.kernel_regression import (
-    CHECKPOINT,
-    DataConfig,
-    TrainingConfig,
-    make_data,
-    save_learning_curves,
-)
-from lab.learned_bandwidth import learn_both
+from lab.kernel_regression import CHECKPOINT, DataConfig, TrainingConfig, save_learning_runs
+from lab.kernel_regression.train import learn_both
 
 
 def main() -> None:
-    data_config, training = DataConfig(), TrainingConfig()
-    data = make_data(data_config)
-    curves = learn_both(data.x_train, data.y_train, config=training)
-    save_learning_curves(CHECKPOINT, data_config, training, curves)
-    for name, curve in curves.items():
-        print(f"{name:>5}: h = {curve.final_bandwidth:.4f}, loss = {curve.final_loss:.4f}")
+    runs = learn_both(DataConfig(), TrainingConfig())
+    save_learning_runs(runs)
+    for objective, curve in runs.curves.items():
+        print(
+            f"{objective.value:>5}: h = {curve.final_bandwidth:.4f}, loss = {curve.final_loss:.4f}"
+        )
     print(f"wrote {CHECKPOINT}")
 
 

@@ -19,41 +19,39 @@ nearest-neighbour weights rather than ``0 / 0 = NaN``. A query with no key
 inside its window has no estimate: it gets all-zero weights and ``NaN``, and
 :attr:`NadarayaWatsonResult.empty` says which queries those are.
 
-``NadarayaWatsonRegressor`` (a scikit-learn estimator) is importable from
-here too; it lives in :mod:`lab.kernel_regression_estimator` and is loaded on
-first use, so the page never imports scikit-learn.
-
 Shapes:
     L   queries (test inputs)
     S   keys = training inputs (their targets are the values)
     E   input size (1 for the scalar inputs of the demo)
     Ev  value size (targets may be vectors; scalar targets have no such axis)
+    G   bandwidths of a grid
 """
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import Literal, NamedTuple
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from lab.attention import FloatArray, softmax
+from lab.attention import softmax
+from lab.checks import FloatArray, as_real, check_float, check_int
 
 # Beyond this many bandwidths away a gaussian weight is exp(-5e299) = 0 anyway; clipping
 # the scaled distance there keeps its square finite (no overflow warning).
 _MAX_SCALED_DISTANCE = 1e150
+_GRID_BLOCK = 16  # bandwidths per block in error_curves: (16, L, S) floats, 1.3 MB at L = S = 100
 
 # ---------------------------------------------------------------------------
 # Kernels
 # ---------------------------------------------------------------------------
 
 
-def _scaled(distance: FloatArray, bandwidth: float) -> FloatArray:
+def _scaled(distance: FloatArray, bandwidth: float | FloatArray) -> FloatArray:
     """``u = distance / h``, clipped so that ``u**2`` cannot overflow."""
     with np.errstate(over="ignore"):  # a tiny h sends u to inf; the clip takes it back
         return np.minimum(distance / bandwidth, _MAX_SCALED_DISTANCE)
@@ -66,103 +64,81 @@ def _log_inside(profile: FloatArray, inside: FloatArray) -> FloatArray:
     return logs
 
 
-def gaussian_log_kernel(distance: FloatArray, bandwidth: float) -> FloatArray:
-    """``log K = -u^2 / 2`` with ``u = distance / h``: every key keeps some weight."""
-    u = _scaled(distance, bandwidth)
-    return -0.5 * u * u
-
-
-def boxcar_log_kernel(distance: FloatArray, bandwidth: float) -> FloatArray:
-    """``K = 1`` for ``u <= 1``, else 0: a plain average over the window ``|x - x_i| <= h``."""
-    u = _scaled(distance, bandwidth)
-    return np.where(u <= 1.0, 0.0, -np.inf)
-
-
-def epanechnikov_log_kernel(distance: FloatArray, bandwidth: float) -> FloatArray:
-    """``K = 1 - u^2`` for ``u < 1``, else 0 (the 3/4 constant cancels in the ratio)."""
-    u = _scaled(distance, bandwidth)
-    inside = u < 1.0
-    return _log_inside(np.where(inside, 1.0 - u * u, 1.0), inside)
-
-
-def triangular_log_kernel(distance: FloatArray, bandwidth: float) -> FloatArray:
-    """``K = 1 - u`` for ``u < 1``, else 0."""
-    u = _scaled(distance, bandwidth)
-    inside = u < 1.0
-    return _log_inside(np.where(inside, 1.0 - u, 1.0), inside)
-
-
-def constant_log_kernel(distance: FloatArray, bandwidth: float) -> FloatArray:
-    """``K = 1`` everywhere: every key weighs the same and the bandwidth does nothing."""
-    return np.zeros(np.shape(distance))
-
-
-@dataclass(frozen=True)
-class Kernel:
+class Kernel(StrEnum):
     """A kernel profile ``K(u)``, ``u = |x - x_i| / h``, peak value 1 at ``u = 0``.
 
     Normalising constants (``1/sqrt(2 pi)``, ``3/4``, ...) are left out: they
     cancel between the numerator and denominator of the Nadaraya–Watson ratio.
+    The values are the names a page puts in its address.
     """
 
-    name: str  # key used by the functions and the page
-    label: str  # short name for people
-    formula: str  # LaTeX of K(u)
-    compact: bool  # True if K(u) = 0 outside a window |u| < 1 (or <= 1)
-    log_kernel: Callable[[FloatArray, float], FloatArray]  # (distance, bandwidth) -> log K
+    GAUSSIAN = "gaussian"
+    BOXCAR = "boxcar"
+    EPANECHNIKOV = "epanechnikov"
+    TRIANGULAR = "triangular"
+    CONSTANT = "constant"
+
+    @property
+    def label(self) -> str:
+        """The kernel's name for people."""
+        return self.value.capitalize()
+
+    @property
+    def formula(self) -> str:
+        """LaTeX of ``K(u)``."""
+        return _FORMULAS[self]
+
+    @property
+    def compact(self) -> bool:
+        """True if ``K(u) = 0`` outside a window (``|u| <= 1`` for the boxcar, ``< 1`` else)."""
+        return self in (Kernel.BOXCAR, Kernel.EPANECHNIKOV, Kernel.TRIANGULAR)
+
+    def log_weight(self, distance: FloatArray, bandwidth: float | FloatArray) -> FloatArray:
+        """``log K(distance / h)`` for non-negative distances; ``-inf`` outside the window.
+
+        ``bandwidth`` may be an array that broadcasts against ``distance``
+        (``(G, 1, 1)`` against ``(L, S)``: one slice per bandwidth of a grid).
+        """
+        if self is Kernel.CONSTANT:  # every key weighs the same and h does nothing
+            return np.zeros(np.broadcast_shapes(np.shape(distance), np.shape(bandwidth)))
+        u = _scaled(distance, bandwidth)
+        if self is Kernel.GAUSSIAN:  # every key keeps some weight
+            return -0.5 * u * u
+        if self is Kernel.BOXCAR:  # a plain average over the window |x - x_i| <= h
+            return np.where(u <= 1.0, 0.0, -np.inf)
+        inside = u < 1.0
+        profile = 1.0 - u * u if self is Kernel.EPANECHNIKOV else 1.0 - u
+        return _log_inside(np.where(inside, profile, 1.0), inside)
 
 
-KERNELS: dict[str, Kernel] = {
-    kernel.name: kernel
-    for kernel in (
-        Kernel("gaussian", "Gaussian", r"e^{-u^2/2}", False, gaussian_log_kernel),
-        Kernel("boxcar", "Boxcar", r"\mathbb{1}[\,|u| \le 1\,]", True, boxcar_log_kernel),
-        Kernel(
-            "epanechnikov",
-            "Epanechnikov",
-            r"(1 - u^2)\,\mathbb{1}[\,|u| < 1\,]",
-            True,
-            epanechnikov_log_kernel,
-        ),
-        Kernel(
-            "triangular",
-            "Triangular",
-            r"(1 - |u|)\,\mathbb{1}[\,|u| < 1\,]",
-            True,
-            triangular_log_kernel,
-        ),
-        Kernel("constant", "Constant", r"1", False, constant_log_kernel),
-    )
+_FORMULAS = {
+    Kernel.GAUSSIAN: r"e^{-u^2/2}",
+    Kernel.BOXCAR: r"\mathbb{1}[\,|u| \le 1\,]",
+    Kernel.EPANECHNIKOV: r"(1 - u^2)\,\mathbb{1}[\,|u| < 1\,]",
+    Kernel.TRIANGULAR: r"(1 - |u|)\,\mathbb{1}[\,|u| < 1\,]",
+    Kernel.CONSTANT: r"1",
 }
 
 
-def get_kernel(kernel: str) -> Kernel:
-    """Look a kernel up by name, with a helpful error for unknown names."""
-    if not isinstance(kernel, str) or kernel not in KERNELS:
-        raise ValueError(f"unknown kernel {kernel!r}; choose one of {sorted(KERNELS)}")
-    return KERNELS[kernel]
-
-
-def check_bandwidth(bandwidth: float) -> float:
-    """Return ``bandwidth`` as a float if it is positive and finite, else raise ``ValueError``."""
-    if isinstance(bandwidth, bool):
-        raise ValueError(f"bandwidth must be a positive number, got {bandwidth!r}")
+def get_kernel(kernel: Kernel | str) -> Kernel:
+    """The :class:`Kernel` named ``kernel``, with an error that lists the names."""
     try:
-        value = float(bandwidth)
-    except (TypeError, ValueError):
-        raise ValueError(f"bandwidth must be a positive number, got {bandwidth!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"bandwidth must be a positive finite number, got {bandwidth!r}")
-    return value
+        return Kernel(kernel)
+    except ValueError:
+        names = ", ".join(item.value for item in Kernel)
+        raise ValueError(f"unknown kernel {kernel!r}; choose one of {names}") from None
 
 
-def kernel_weight(distance: ArrayLike, bandwidth: float, kernel: str = "gaussian") -> FloatArray:
+def kernel_weight(
+    distance: ArrayLike, bandwidth: float, kernel: Kernel | str = Kernel.GAUSSIAN
+) -> FloatArray:
     """The unnormalised weight ``K(distance / h)`` (1 at distance 0), any shape.
 
     Used by the kernel chart; the regression itself works with the logs.
     """
-    values = np.abs(_as_finite("distance", distance))
-    return np.exp(get_kernel(kernel).log_kernel(values, check_bandwidth(bandwidth)))
+    values = np.abs(as_real("distance", distance, finite=True, dtype=np.float64))
+    h = check_float("bandwidth", bandwidth, positive=True)
+    return np.exp(get_kernel(kernel).log_weight(values, h))
 
 
 # ---------------------------------------------------------------------------
@@ -170,21 +146,9 @@ def kernel_weight(distance: ArrayLike, bandwidth: float, kernel: str = "gaussian
 # ---------------------------------------------------------------------------
 
 
-def _as_finite(name: str, values: ArrayLike) -> FloatArray:
-    array = np.asarray(values)
-    if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.number):
-        raise ValueError(f"{name} must hold numbers, got dtype {array.dtype}")
-    if np.iscomplexobj(array):
-        raise ValueError(f"{name} must be real, got dtype {array.dtype}")
-    array = array.astype(np.float64)
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name} contains NaN or infinity; every input must be a finite number")
-    return array
-
-
 def _as_inputs(name: str, values: ArrayLike) -> FloatArray:
     """Inputs as ``(n, E)``: a vector of scalars becomes one column."""
-    array = _as_finite(name, values)
+    array = as_real(name, values, finite=True, dtype=np.float64)
     if array.ndim == 1:
         array = array[:, None]  # (n, 1)
     if array.ndim != 2:
@@ -212,7 +176,7 @@ def pairwise_distances(x_query: ArrayLike, x_train: ArrayLike) -> FloatArray:
     return np.sqrt(np.sum(differences * differences, axis=-1))  # (L, S)
 
 
-def _gaussian_row_scores(distances: FloatArray, bandwidth: float) -> FloatArray:
+def _gaussian_row_scores(distances: FloatArray, bandwidth: float | FloatArray) -> FloatArray:
     """``-(d^2 - d_min^2) / (2 h^2)`` per row: the gaussian ``log K`` minus the row's maximum.
 
     Softmax ignores a constant per row, and this form keeps the nearest key at
@@ -227,14 +191,29 @@ def _gaussian_row_scores(distances: FloatArray, bandwidth: float) -> FloatArray:
     with np.errstate(over="ignore"):  # a tiny h sends these to inf; the clip takes them back
         ahead = np.minimum((distances - nearest) / bandwidth, _MAX_SCALED_DISTANCE)
         around = np.minimum((distances + nearest) / bandwidth, _MAX_SCALED_DISTANCE)
-    return np.where(visible, -0.5 * ahead * around, -np.inf)  # (L, S)
+    return np.where(visible, -0.5 * ahead * around, -np.inf)  # (L, S) or (G, L, S)
 
 
-def attention_scores(
+def _scores(distances: FloatArray, kernel: Kernel, bandwidth: float | FloatArray) -> FloatArray:
+    """``log K`` of ``(L, S)`` distances, ``-inf`` for infinite ones (keys a query may not see).
+
+    A bandwidth of shape ``(G, 1, 1)`` gives ``(G, L, S)``: every bandwidth of a grid at once.
+    """
+    if kernel is Kernel.GAUSSIAN:
+        return _gaussian_row_scores(distances, bandwidth)
+    return np.where(np.isfinite(distances), kernel.log_weight(distances, bandwidth), -np.inf)
+
+
+def _without_self(distances: FloatArray) -> FloatArray:
+    """``(S, S)`` distances with the diagonal infinitely far: a key unseen by its own point."""
+    return np.where(np.eye(distances.shape[0], dtype=bool), np.inf, distances)
+
+
+def kernel_scores(
     x_train: ArrayLike,
     x_query: ArrayLike,
     *,
-    kernel: str = "gaussian",
+    kernel: Kernel | str = Kernel.GAUSSIAN,
     bandwidth: float = 1.0,
     exclude_self: bool = False,
 ) -> FloatArray:
@@ -246,8 +225,8 @@ def attention_scores(
     puts the diagonal at ``-inf``: each point may not look itself up, which is
     leave-one-out.
     """
-    spec = get_kernel(kernel)
-    h = check_bandwidth(bandwidth)
+    shape = get_kernel(kernel)
+    h = check_float("bandwidth", bandwidth, positive=True)
     distances = pairwise_distances(x_query, x_train)  # (L, S)
     if exclude_self:
         if distances.shape[0] != distances.shape[1]:
@@ -256,10 +235,8 @@ def attention_scores(
                 f"{distances.shape[0]} queries for {distances.shape[1]} training points"
             )
         # Own key infinitely far away: unseen, and not the "nearest" of its row.
-        distances = np.where(np.eye(distances.shape[0], dtype=bool), np.inf, distances)
-    if spec.name == "gaussian":
-        return _gaussian_row_scores(distances, h)
-    return np.where(np.isfinite(distances), spec.log_kernel(distances, h), -np.inf)
+        distances = _without_self(distances)
+    return _scores(distances, shape, h)
 
 
 class NadarayaWatsonResult(NamedTuple):
@@ -286,16 +263,19 @@ class NadarayaWatsonResult(NamedTuple):
 
 
 def _weighted_average(weights: FloatArray, values: FloatArray) -> FloatArray:
-    """``weights @ values`` with NaN for all-zero rows (no silent fallback to 0)."""
-    estimate = weights @ values  # (L,) or (L, Ev)
-    empty = ~np.any(weights > 0, axis=1)
+    """``weights @ values`` with NaN for all-zero rows (no silent fallback to 0).
+
+    ``weights`` is ``(L, S)`` or ``(G, L, S)``; ``values`` is ``(S,)`` or ``(S, Ev)``.
+    """
+    estimate = weights @ values  # (..., L) or (..., L, Ev)
+    empty = ~np.any(weights > 0, axis=-1)  # (..., L)
     if values.ndim == 2:
-        empty = empty[:, None]
+        empty = empty[..., None]
     return np.where(empty, np.nan, estimate)
 
 
 def _as_targets(y_train: ArrayLike, n_train: int) -> FloatArray:
-    targets = _as_finite("y_train", y_train)
+    targets = as_real("y_train", y_train, finite=True, dtype=np.float64)
     if targets.ndim not in (1, 2):
         raise ValueError(f"y_train must be (S,) or (S, Ev), got shape {targets.shape}")
     if targets.shape[0] != n_train:
@@ -308,7 +288,7 @@ def nadaraya_watson(
     y_train: ArrayLike,
     x_query: ArrayLike,
     *,
-    kernel: str = "gaussian",
+    kernel: Kernel | str = Kernel.GAUSSIAN,
     bandwidth: float = 1.0,
     exclude_self: bool = False,
 ) -> NadarayaWatsonResult:
@@ -320,7 +300,7 @@ def nadaraya_watson(
         x_train: keys, ``(S,)`` scalars or ``(S, E)``.
         y_train: values, ``(S,)`` or ``(S, Ev)``.
         x_query: queries, ``(L,)`` or ``(L, E)``.
-        kernel: a name in :data:`KERNELS`.
+        kernel: a :class:`Kernel` or its name.
         bandwidth: ``h > 0``. Tiny values give nearest-neighbour weights (ties
             share), huge ones give every key the same weight.
         exclude_self: leave-one-out: queries are the training inputs and each
@@ -340,29 +320,14 @@ def nadaraya_watson(
     if keys.shape[0] == 0:
         raise ValueError("x_train is empty: kernel regression needs at least one training point")
     targets = _as_targets(y_train, keys.shape[0])
-    scores = attention_scores(
+    scores = kernel_scores(
         keys, x_query, kernel=kernel, bandwidth=bandwidth, exclude_self=exclude_self
-    )
+    )  # (L, S)
     if scores.shape[0] == 0:
         shape = (0,) if targets.ndim == 1 else (0, targets.shape[1])
         return NadarayaWatsonResult(np.zeros(shape), np.zeros((0, keys.shape[0])))
     weights = softmax(scores, axis=-1)  # (L, S); a row of all -inf becomes all 0
     return NadarayaWatsonResult(_weighted_average(weights, targets), weights)
-
-
-# ---------------------------------------------------------------------------
-# scikit-learn estimator (in lab.kernel_regression_estimator, loaded on first use)
-# ---------------------------------------------------------------------------
-
-
-def __getattr__(name: str) -> object:
-    """``NadarayaWatsonRegressor`` is imported lazily: scikit-learn takes about a second
-    to import, and the page itself never needs it."""
-    if name == "NadarayaWatsonRegressor":
-        from lab.kernel_regression_estimator import NadarayaWatsonRegressor
-
-        return NadarayaWatsonRegressor
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ---------------------------------------------------------------------------
@@ -384,7 +349,11 @@ def mean_squared_error(estimate: ArrayLike, target: ArrayLike) -> float:
 
 
 def loo_predictions(
-    x_train: ArrayLike, y_train: ArrayLike, *, kernel: str = "gaussian", bandwidth: float = 1.0
+    x_train: ArrayLike,
+    y_train: ArrayLike,
+    *,
+    kernel: Kernel | str = Kernel.GAUSSIAN,
+    bandwidth: float = 1.0,
 ) -> NadarayaWatsonResult:
     """Leave-one-out estimates in closed form: one weight matrix, no refitting.
 
@@ -400,24 +369,28 @@ def loo_predictions(
 
 
 def loo_error(
-    x_train: ArrayLike, y_train: ArrayLike, *, kernel: str = "gaussian", bandwidth: float = 1.0
+    x_train: ArrayLike,
+    y_train: ArrayLike,
+    *,
+    kernel: Kernel | str = Kernel.GAUSSIAN,
+    bandwidth: float = 1.0,
 ) -> float:
     """Leave-one-out mean squared error (``NaN`` if some left-out point has no estimate)."""
     result = loo_predictions(x_train, y_train, kernel=kernel, bandwidth=bandwidth)
-    return mean_squared_error(result.estimate, _as_finite("y_train", y_train))
+    return mean_squared_error(result.estimate, as_real("y_train", y_train, dtype=np.float64))
 
 
 def bandwidth_grid(low: float = 0.01, high: float = 10.0, per_decade: int = 20) -> FloatArray:
     """Log-spaced bandwidths from ``low`` to ``high`` with ``per_decade`` steps per factor 10.
 
     The defaults give the page's slider: 61 values from 0.01 to 10, each about
-    12 % above the previous one.
+    12 % above the previous one (a factor ``10 ** (1/20) = 1.122``).
     """
-    low, high = check_bandwidth(low), check_bandwidth(high)
+    low = check_float("low", low, positive=True)
+    high = check_float("high", high, positive=True)
     if high <= low:
         raise ValueError(f"high ({high}) must be above low ({low})")
-    if per_decade < 1:
-        raise ValueError(f"per_decade must be at least 1, got {per_decade}")
+    check_int("per_decade", per_decade, minimum=1)
     steps = round(math.log10(high / low) * per_decade)
     return np.geomspace(low, high, max(steps, 1) + 1)
 
@@ -427,7 +400,7 @@ def nearest_bandwidth(grid: Sequence[float] | FloatArray, bandwidth: float) -> f
     values = np.asarray(grid, dtype=float)
     if values.ndim != 1 or values.size == 0:
         raise ValueError(f"grid must be a non-empty vector, got shape {values.shape}")
-    h = check_bandwidth(bandwidth)
+    h = check_float("bandwidth", bandwidth, positive=True)
     return float(values[int(np.argmin(np.abs(np.log(values) - math.log(h))))])
 
 
@@ -467,13 +440,42 @@ class ErrorCurves:
         index = self.best_index
         return None if index is None else float(self.bandwidths[index])
 
+    def at(self, bandwidth: float) -> tuple[float, float, float | None]:
+        """``(train, loo, test)`` errors at a bandwidth of the grid (``NaN`` where undefined)."""
+        matches = np.flatnonzero(np.isclose(self.bandwidths, bandwidth, rtol=1e-9, atol=0))
+        if matches.size == 0:
+            raise ValueError(f"bandwidth {bandwidth!r} is not on the grid of these curves")
+        index = int(matches[0])
+        test = None if self.test is None else float(self.test[index])
+        return float(self.train[index]), float(self.loo[index]), test
+
+
+def _grid_errors(
+    distances: FloatArray, targets: FloatArray, wanted: FloatArray, kernel: Kernel, grid: FloatArray
+) -> FloatArray:
+    """Mean squared error of the estimate at every bandwidth of ``grid``, ``(G,)``.
+
+    ``distances`` ``(L, S)`` from the queries to the keys, ``targets`` the keys'
+    values, ``wanted`` what the ``L`` estimates should be; ``NaN`` where some
+    query has no estimate. The grid is done in blocks so that a ``(block, L, S)``
+    array stays small.
+    """
+    errors = []
+    for start in range(0, grid.size, _GRID_BLOCK):
+        bandwidths = grid[start : start + _GRID_BLOCK, None, None]  # (block, 1, 1)
+        weights = softmax(_scores(distances, kernel, bandwidths), axis=-1)  # (block, L, S)
+        estimates = _weighted_average(weights, targets)  # (block, L) or (block, L, Ev)
+        squared = (estimates - wanted) ** 2  # NaN where a query has no estimate
+        errors.append(np.mean(squared.reshape(squared.shape[0], -1), axis=1))
+    return np.concatenate(errors)
+
 
 def error_curves(
     x_train: ArrayLike,
     y_train: ArrayLike,
     bandwidths: Sequence[float] | FloatArray,
     *,
-    kernel: str = "gaussian",
+    kernel: Kernel | str = Kernel.GAUSSIAN,
     x_test: ArrayLike | None = None,
     y_test: ArrayLike | None = None,
 ) -> ErrorCurves:
@@ -482,30 +484,35 @@ def error_curves(
     Training error falls towards 0 as the bandwidth shrinks (each point ends
     up attending to itself); leave-one-out error does not, because a point may
     not look itself up. Its minimum is the usual data-driven choice of ``h``.
+    Each error is what :func:`mean_squared_error` gives for the estimates of
+    :func:`nadaraya_watson` (and :func:`loo_predictions`) at that bandwidth,
+    computed for a block of bandwidths at once.
     """
     grid = np.asarray(bandwidths, dtype=float)
     if grid.ndim != 1 or grid.size == 0:
         raise ValueError(f"bandwidths must be a non-empty vector, got shape {grid.shape}")
-    for value in grid:
-        check_bandwidth(value)
+    for value in grid.tolist():
+        check_float("bandwidth", value, positive=True)
     if (x_test is None) != (y_test is None):
         raise ValueError("pass both x_test and y_test, or neither")
-    targets = _as_finite("y_train", y_train)
-    train, loo, test = [], [], []
-    for h in grid:
-        fitted = nadaraya_watson(x_train, targets, x_train, kernel=kernel, bandwidth=h)
-        train.append(mean_squared_error(fitted.estimate, targets))
-        left_out = loo_predictions(x_train, targets, kernel=kernel, bandwidth=h)
-        loo.append(mean_squared_error(left_out.estimate, targets))
-        if x_test is not None:
-            tested = nadaraya_watson(x_train, targets, x_test, kernel=kernel, bandwidth=h)
-            test.append(mean_squared_error(tested.estimate, _as_finite("y_test", y_test)))
-    return ErrorCurves(
-        bandwidths=grid,
-        train=np.asarray(train),
-        loo=np.asarray(loo),
-        test=np.asarray(test) if x_test is not None else None,
-    )
+    shape = get_kernel(kernel)
+    keys = _as_inputs("x_train", x_train)
+    if keys.shape[0] == 0:
+        raise ValueError("x_train is empty: kernel regression needs at least one training point")
+    targets = _as_targets(y_train, keys.shape[0])
+    distances = pairwise_distances(keys, keys)  # (S, S)
+    train = _grid_errors(distances, targets, targets, shape, grid)
+    loo = _grid_errors(_without_self(distances), targets, targets, shape, grid)
+    test = None
+    if x_test is not None:
+        to_test = pairwise_distances(x_test, keys)  # (L, S)
+        held_out = as_real("y_test", y_test, finite=True, dtype=np.float64)
+        if held_out.shape != (to_test.shape[0], *targets.shape[1:]):
+            raise ValueError(
+                f"x_test has {to_test.shape[0]} points but y_test has shape {held_out.shape}"
+            )
+        test = _grid_errors(to_test, targets, held_out, shape, grid)
+    return ErrorCurves(bandwidths=grid, train=train, loo=loo, test=test)
 
 
 def best_bandwidth(
@@ -513,128 +520,61 @@ def best_bandwidth(
     y_train: ArrayLike,
     bandwidths: Sequence[float] | FloatArray,
     *,
-    kernel: str = "gaussian",
+    kernel: Kernel | str = Kernel.GAUSSIAN,
 ) -> float | None:
     """The bandwidth of the grid with the smallest leave-one-out error (``None`` if undefined)."""
     return error_curves(x_train, y_train, bandwidths, kernel=kernel).best_bandwidth
 
 
-# ---------------------------------------------------------------------------
-# Data
-# ---------------------------------------------------------------------------
+def refined_best_bandwidth(
+    x_train: ArrayLike,
+    y_train: ArrayLike,
+    bandwidths: Sequence[float] | FloatArray,
+    *,
+    kernel: Kernel | str = Kernel.GAUSSIAN,
+    per_decade: int = 100,
+) -> float | None:
+    """The leave-one-out optimum of ``bandwidths``, refined between its two neighbours.
 
-
-def _textbook(x: FloatArray) -> FloatArray:
-    return 2.0 * np.sin(x) + x**0.8
-
-
-def _step(x: FloatArray) -> FloatArray:
-    return np.where(x < 2.5, 1.0, 3.5)
-
-
-def _chirp(x: FloatArray) -> FloatArray:
-    return 2.0 * np.sin(x * x / 2.0)
-
-
-def _line(x: FloatArray) -> FloatArray:
-    return 0.8 * x
-
-
-@dataclass(frozen=True)
-class TrueFunction:
-    """A function the demo's data is drawn from."""
-
-    name: str  # key used by the page
-    label: str  # what the page shows
-    formula: str  # LaTeX
-    function: Callable[[FloatArray], FloatArray]
-
-
-TRUE_FUNCTIONS: dict[str, TrueFunction] = {
-    function.name: function
-    for function in (
-        TrueFunction("textbook", "2 sin x + x^0.8 (textbook)", r"2\sin x + x^{0.8}", _textbook),
-        TrueFunction("step", "a step at x = 2.5", r"1 + 2.5\,\mathbb{1}[x \ge 2.5]", _step),
-        TrueFunction("chirp", "a chirp, faster to the right", r"2\sin(x^2/2)", _chirp),
-        TrueFunction("line", "a straight line", r"0.8\,x", _line),
-    )
-}
-
-
-@dataclass(frozen=True)
-class DataConfig:
-    """The toy regression problem; the defaults are the classic textbook set."""
-
-    n_train: int = 50  # training inputs drawn uniformly on [0, x_max], then sorted
-    noise: float = 0.5  # standard deviation of the gaussian noise on every target
-    seed: int = 0  # one seed for the inputs and both noise draws
-    function: str = "textbook"  # a key of TRUE_FUNCTIONS
-    n_query: int = 50  # evenly spaced test queries on [0, x_max]
-    x_max: float = 5.0  # inputs live on [0, x_max]
-
-
-@dataclass(frozen=True)
-class RegressionData:
-    """Training keys and values, test queries, and what the truth is there.
-
-    Attributes:
-        x_train: ``(S,)`` sorted training inputs (the keys).
-        y_train: ``(S,)`` noisy targets (the values).
-        x_query: ``(L,)`` evenly spaced test inputs (the queries).
-        truth: ``(L,)`` the noise-free function at the queries.
-        y_test: ``(L,)`` noisy held-out targets at the queries (fresh noise),
-            used for the test error.
+    The coarse grid finds the valley; a log grid of ``per_decade`` steps per
+    factor 10 from the neighbour below to the neighbour above then finds its
+    floor. ``None`` where no bandwidth is best (see :attr:`ErrorCurves.best_index`).
     """
-
-    config: DataConfig
-    x_train: FloatArray
-    y_train: FloatArray
-    x_query: FloatArray
-    truth: FloatArray
-    y_test: FloatArray
-
-    @property
-    def typical_gap(self) -> float:
-        """The average spacing of the training inputs, ``x_max / S``.
-
-        A bandwidth below it leaves most windows with at most one key.
-        """
-        return self.config.x_max / self.x_train.size
-
-    def true_function(self, x: ArrayLike) -> FloatArray:
-        """The noise-free function at ``x``."""
-        return TRUE_FUNCTIONS[self.config.function].function(np.asarray(x, dtype=float))
+    coarse = error_curves(x_train, y_train, bandwidths, kernel=kernel)
+    best = coarse.best_index
+    if best is None:
+        return None
+    low = coarse.bandwidths[max(best - 1, 0)]
+    high = coarse.bandwidths[min(best + 1, coarse.bandwidths.size - 1)]
+    fine = bandwidth_grid(low, high, per_decade)
+    return best_bandwidth(x_train, y_train, fine, kernel=kernel)
 
 
-def make_data(config: DataConfig = DataConfig()) -> RegressionData:
-    """Draw the training set and test queries of ``config`` (the same numbers for everyone).
+def farthest_query(x_query: ArrayLike, x_train: ArrayLike) -> tuple[int, float]:
+    """The query farthest from its nearest key: ``(its position, that distance)``.
 
-    Raises:
-        ValueError: for fewer than 2 training points, negative noise, an
-            unknown function or a non-positive range.
+    A compact kernel gives every query an estimate exactly when ``h`` reaches
+    this distance (the boxcar's window includes its edge; the others need
+    ``h`` strictly above it).
     """
-    if config.function not in TRUE_FUNCTIONS:
-        raise ValueError(
-            f"unknown function {config.function!r}; choose one of {sorted(TRUE_FUNCTIONS)}"
-        )
-    if config.n_train < 2:
-        raise ValueError(f"n_train must be at least 2 (leave-one-out), got {config.n_train}")
-    if config.n_query < 1:
-        raise ValueError(f"n_query must be at least 1, got {config.n_query}")
-    if not math.isfinite(config.noise) or config.noise < 0:
-        raise ValueError(f"noise must be a non-negative number, got {config.noise}")
-    if not math.isfinite(config.x_max) or config.x_max <= 0:
-        raise ValueError(f"x_max must be positive, got {config.x_max}")
-    function = TRUE_FUNCTIONS[config.function].function
-    rng = np.random.default_rng(config.seed)
-    x_train = np.sort(rng.uniform(0.0, config.x_max, config.n_train))
-    y_train = function(x_train) + config.noise * rng.standard_normal(config.n_train)
-    x_query = np.linspace(0.0, config.x_max, config.n_query)
-    truth = function(x_query)
-    # A separate stream for the test noise, so changing n_train leaves it alone.
-    test_rng = np.random.default_rng([config.seed, 1])
-    y_test = truth + config.noise * test_rng.standard_normal(config.n_query)
-    return RegressionData(config, x_train, y_train, x_query, truth, y_test)
+    nearest = np.min(pairwise_distances(x_query, x_train), axis=1)  # (L,)
+    if nearest.size == 0:
+        raise ValueError("there are no queries")
+    index = int(np.argmax(nearest))
+    return index, float(nearest[index])
+
+
+def effective_neighbours(weights: ArrayLike) -> FloatArray:
+    """The effective number of keys of each query, ``1 / sum_i w_i^2``, ``(L,)``.
+
+    How many keys a query effectively averages: 1 for a one-hot row (nearest
+    neighbour), ``S`` for a uniform row over ``S`` keys, ``k`` for ``k`` equal
+    weights; ``NaN`` for an all-zero row (empty window).
+    """
+    array = as_real("weights", weights, ndim=2, finite=True, dtype=np.float64)
+    squares = np.sum(array * array, axis=1)
+    safe = np.where(squares > 0, squares, 1.0)
+    return np.where(squares > 0, 1.0 / safe, np.nan)
 
 
 def contributions(
@@ -647,8 +587,8 @@ def contributions(
         y_train: ``(S,)`` targets.
         top: keep only this many (all by default).
     """
-    row = _as_finite("weights", weights)
-    targets = _as_finite("y_train", y_train)
+    row = as_real("weights", weights, finite=True, dtype=np.float64)
+    targets = as_real("y_train", y_train, finite=True, dtype=np.float64)
     if row.shape != targets.shape or row.ndim != 1:
         raise ValueError(f"weights {row.shape} and y_train {targets.shape} must be equal vectors")
     order = np.argsort(-row, kind="stable")
@@ -657,110 +597,17 @@ def contributions(
     return [(int(j), float(row[j]), float(row[j] * targets[j])) for j in order]
 
 
-def effective_neighbours(weights: ArrayLike) -> FloatArray:
-    """``1 / sum_i w_i^2`` per row, ``(L,)``: how many keys a query effectively averages.
-
-    1 for a one-hot row (nearest neighbour), ``S`` for a uniform row; ``NaN``
-    for an all-zero row (empty window).
-    """
-    array = _as_finite("weights", weights)
-    if array.ndim != 2:
-        raise ValueError(f"weights must be a matrix (L, S), got shape {array.shape}")
-    squares = np.sum(array * array, axis=1)
-    safe = np.where(squares > 0, squares, 1.0)
-    return np.where(squares > 0, 1.0 / safe, np.nan)
+def format_bandwidth(bandwidth: float) -> str:
+    """Three significant digits, no exponent for the slider's range: ``0.0112``, ``0.2``, ``10``."""
+    value = float(bandwidth)
+    if not math.isfinite(value):
+        return str(value)
+    if 1e-3 <= abs(value) < 1e4:
+        digits = max(0, 2 - math.floor(math.log10(abs(value))))
+        return f"{value:.{digits}f}".rstrip("0").rstrip(".")
+    return f"{value:.3g}"
 
 
-# ---------------------------------------------------------------------------
-# Learned bandwidth: settings and results (the torch training is in lab.learned_bandwidth)
-# ---------------------------------------------------------------------------
-
-Objective = Literal["train", "loo"]
-OBJECTIVES: tuple[Objective, ...] = ("train", "loo")
-CHECKPOINT = Path(__file__).resolve().parent / "checkpoints" / "kernel_regression.json"
-
-
-@dataclass(frozen=True)
-class TrainingConfig:
-    """How the bandwidth is learned (gaussian kernel, full-batch Adam on log h)."""
-
-    initial_bandwidth: float = 1.0  # start from a smooth fit, h = 1 (log h = 0)
-    learning_rate: float = 0.05  # Adam's step on log h: h changes by about 5 % per step at most
-    steps: int = 200  # enough for the leave-one-out run to settle on the default data
-
-
-@dataclass(frozen=True)
-class LearningCurve:
-    """One training run of the bandwidth.
-
-    Attributes:
-        objective: ``"train"`` (each point sees its own target) or ``"loo"``.
-        bandwidths: ``(steps + 1,)`` the bandwidth before each step, and at the end.
-        losses: ``(steps + 1,)`` the objective at each of those bandwidths.
-        loo_losses: ``(steps + 1,)`` the leave-one-out loss at those bandwidths,
-            whatever the objective, so the plain run shows what collapsing costs.
-    """
-
-    objective: Objective
-    bandwidths: FloatArray
-    losses: FloatArray
-    loo_losses: FloatArray
-
-    @property
-    def final_bandwidth(self) -> float:
-        return float(self.bandwidths[-1])
-
-    @property
-    def final_loss(self) -> float:
-        return float(self.losses[-1])
-
-    @property
-    def still_moving(self) -> bool:
-        """Whether the bandwidth still changed by more than 5 % over the last tenth of the run."""
-        tail = max(1, self.bandwidths.size // 10)
-        before, after = self.bandwidths[-1 - tail], self.bandwidths[-1]
-        return abs(math.log(after / before)) > math.log(1.05)
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "objective": self.objective,
-            "bandwidths": self.bandwidths.tolist(),
-            "losses": self.losses.tolist(),
-            "loo_losses": self.loo_losses.tolist(),
-        }
-
-    @classmethod
-    def from_dict(cls, record: dict[str, object]) -> LearningCurve:
-        objective = record["objective"]
-        if objective not in OBJECTIVES:
-            raise ValueError(f"unknown objective {objective!r} in a saved learning curve")
-        arrays = [np.asarray(record[name], dtype=float) for name in ("bandwidths", "losses")]
-        loo = np.asarray(record["loo_losses"], dtype=float)
-        if not arrays[0].shape == arrays[1].shape == loo.shape:
-            raise ValueError("a saved learning curve has arrays of different lengths")
-        return cls(objective, arrays[0], arrays[1], loo)  # type: ignore[arg-type]
-
-
-def save_learning_curves(
-    path: Path,
-    data: DataConfig,
-    training: TrainingConfig,
-    curves: dict[Objective, LearningCurve],
-) -> None:
-    """Write both runs, with the settings that produced them, as JSON."""
-    record = {
-        "data": asdict(data),
-        "training": asdict(training),
-        "curves": {name: curve.to_dict() for name, curve in curves.items()},
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=1) + "\n")
-
-
-def load_learning_curves(
-    path: Path = CHECKPOINT,
-) -> tuple[DataConfig, TrainingConfig, dict[Objective, LearningCurve]]:
-    """Read what :func:`save_learning_curves` wrote (the shipped default run by default)."""
-    record = json.loads(path.read_text())
-    curves = {name: LearningCurve.from_dict(curve) for name, curve in record["curves"].items()}
-    return DataConfig(**record["data"]), TrainingConfig(**record["training"]), curves
+def format_error(value: float) -> str:
+    """An error to three decimals, or "—" where it is undefined (``NaN``)."""
+    return "—" if math.isnan(value) else f"{value:.3f}"

@@ -1,8 +1,6 @@
 """Nadaraya–Watson regression as a scikit-learn estimator.
 
-Import it as ``lab.kernel_regression.NadarayaWatsonRegressor`` (loaded on
-first use there, so that pages that do not need scikit-learn do not pay for
-importing it).
+Also importable as ``lab.kernel_regression.NadarayaWatsonRegressor``.
 
 Shapes:
     L   queries (inputs to predict)
@@ -18,10 +16,10 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from lab.attention import FloatArray
-from lab.kernel_regression import (
+from lab.checks import FloatArray, check_float
+from lab.kernel_regression.compute import (
+    Kernel,
     NadarayaWatsonResult,
-    check_bandwidth,
     get_kernel,
     nadaraya_watson,
 )
@@ -35,7 +33,7 @@ class NadarayaWatsonRegressor(RegressorMixin, BaseEstimator):
     and ``GridSearchCV`` (e.g. a grid over ``bandwidth`` and ``kernel``).
 
     Args:
-        kernel: a name in :data:`lab.kernel_regression.KERNELS`.
+        kernel: a :class:`~lab.kernel_regression.compute.Kernel` or its name.
         bandwidth: ``h > 0``, in the units of the inputs.
 
     Predictions for inputs with no training point inside a compact kernel's
@@ -43,14 +41,14 @@ class NadarayaWatsonRegressor(RegressorMixin, BaseEstimator):
     :meth:`attend` returns the weights and says which inputs those are.
     """
 
-    def __init__(self, kernel: str = "gaussian", bandwidth: float = 1.0) -> None:
+    def __init__(self, kernel: Kernel | str = "gaussian", bandwidth: float = 1.0) -> None:
         self.kernel = kernel
         self.bandwidth = bandwidth
 
     def fit(self, X: ArrayLike, y: ArrayLike) -> NadarayaWatsonRegressor:
         """Store the training inputs ``(S, E)`` and targets ``(S,)`` or ``(S, Ev)``."""
         get_kernel(self.kernel)
-        check_bandwidth(self.bandwidth)
+        check_float("bandwidth", self.bandwidth, positive=True)
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64)
         self.X_fit_ = X
         self.y_fit_ = y

@@ -7,15 +7,17 @@ The parametric model has one parameter, the log of the gaussian bandwidth
 
 Two objectives, both a mean squared error over the training points:
 
-* ``"train"``: each point is predicted with itself in the dictionary. Its
+* ``Objective.TRAIN``: each point is predicted with itself in the dictionary. Its
   own weight grows as ``h`` shrinks, so the loss falls to 0 as ``h -> 0``:
   gradient descent drives the bandwidth to zero and the model memorises.
-* ``"loo"`` (leave-one-out): each point's own key is masked out (score
+* ``Objective.LOO`` (leave-one-out): each point's own key is masked out (score
   ``-inf``), so it must be predicted from its neighbours. Shrinking ``h`` then
   copies one neighbour's noise and the loss rises again: the minimum is a
   sensible bandwidth, near the closed-form leave-one-out optimum.
 
-torch is imported here only; the rest of the lab stays numpy.
+torch is imported here only (the package's ``__init__`` never imports this
+module); the rest of the topic stays numpy. The shipped run is remade by
+``scripts/train_kernel_regression.py``.
 
 Shapes:
     S   training points (also the queries while training)
@@ -24,37 +26,22 @@ Shapes:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
 from torch import nn
 
-from lab.kernel_regression import (
-    OBJECTIVES,
+from lab.checks import as_real, check_float, check_int
+from lab.kernel_regression.data import DataConfig, make_data
+from lab.kernel_regression.learning import (
     LearningCurve,
+    LearningRuns,
     Objective,
     TrainingConfig,
-    check_bandwidth,
 )
-
-
-@contextmanager
-def _one_thread() -> Iterator[None]:
-    """Run torch on one thread, then restore the setting.
-
-    The tensors here are ``(S, S)`` with ``S <= 100``: splitting such small ops
-    over threads costs more than it saves, several times over when the
-    machine's cores are busy with other work.
-    """
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
+from lab.torch_utils import use_one_thread
 
 
 class ParametricNadarayaWatson(nn.Module):
@@ -62,7 +49,7 @@ class ParametricNadarayaWatson(nn.Module):
 
     def __init__(self, initial_bandwidth: float = 1.0) -> None:
         super().__init__()
-        bandwidth = check_bandwidth(initial_bandwidth)
+        bandwidth = check_float("bandwidth", initial_bandwidth, positive=True)
         self.log_bandwidth = nn.Parameter(torch.tensor(math.log(bandwidth), dtype=torch.float64))
 
     @property
@@ -92,17 +79,14 @@ class ParametricNadarayaWatson(nn.Module):
         return weights @ y_train, weights
 
 
-def _check_data(x_train: ArrayLike, y_train: ArrayLike) -> tuple[torch.Tensor, torch.Tensor]:
-    x = np.asarray(x_train, dtype=np.float64)
-    y = np.asarray(y_train, dtype=np.float64)
-    if x.ndim != 1 or y.ndim != 1:
-        raise ValueError(f"x_train and y_train must be vectors, got {x.shape} and {y.shape}")
+def _as_tensors(x_train: ArrayLike, y_train: ArrayLike) -> tuple[torch.Tensor, torch.Tensor]:
+    """The training set as float64 tensors ``(S,)``, checked."""
+    x = as_real("x_train", x_train, ndim=1, finite=True, dtype=np.float64)
+    y = as_real("y_train", y_train, ndim=1, finite=True, dtype=np.float64)
     if x.shape != y.shape:
         raise ValueError(f"x_train has {x.size} points but y_train has {y.size}")
     if x.size < 2:
-        raise ValueError("learning a bandwidth needs at least 2 training points")
-    if not (np.isfinite(x).all() and np.isfinite(y).all()):
-        raise ValueError("x_train and y_train must be finite numbers")
+        raise ValueError(f"learning a bandwidth needs at least 2 training points, got {x.size}")
     return torch.from_numpy(x.copy()), torch.from_numpy(y.copy())
 
 
@@ -110,7 +94,7 @@ def learn_bandwidth(
     x_train: ArrayLike,
     y_train: ArrayLike,
     *,
-    objective: Objective = "loo",
+    objective: Objective | str = Objective.LOO,
     config: TrainingConfig | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> LearningCurve:
@@ -119,9 +103,9 @@ def learn_bandwidth(
     Args:
         x_train: ``(S,)`` training inputs.
         y_train: ``(S,)`` targets.
-        objective: ``"train"`` (the model sees each point's own target: the
-            bandwidth collapses towards 0) or ``"loo"`` (it may not: the
-            bandwidth settles where leave-one-out error is smallest).
+        objective: ``Objective.TRAIN`` (the model sees each point's own target:
+            the bandwidth collapses towards 0) or ``Objective.LOO`` (it may not:
+            the bandwidth settles where leave-one-out error is smallest).
         config: start, learning rate and number of steps (``TrainingConfig()`` by default).
         progress: called as ``progress(step, steps)`` after each step.
 
@@ -129,16 +113,18 @@ def learn_bandwidth(
         The :class:`LearningCurve`: bandwidth and losses at every step.
     """
     config = config or TrainingConfig()
-    if objective not in OBJECTIVES:
-        raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
-    if not isinstance(config.steps, int) or config.steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {config.steps!r}")
-    if not math.isfinite(config.learning_rate) or config.learning_rate <= 0:
-        raise ValueError(f"learning_rate must be positive, got {config.learning_rate}")
-    x, y = _check_data(x_train, y_train)
+    try:
+        objective = Objective(objective)
+    except ValueError:
+        names = ", ".join(item.value for item in Objective)
+        raise ValueError(f"objective must be one of {names}, got {objective!r}") from None
+    check_int("steps", config.steps, minimum=1)
+    check_float("learning_rate", config.learning_rate, positive=True)
+    x, y = _as_tensors(x_train, y_train)
+    use_one_thread()  # (S, S) tensors: more threads only add synchronisation
     model = ParametricNadarayaWatson(config.initial_bandwidth)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
-    exclude_self = objective == "loo"
+    exclude_self = objective is Objective.LOO
     bandwidths, losses, loo_losses = [], [], []
 
     def record() -> None:
@@ -147,21 +133,20 @@ def learn_bandwidth(
             loo_losses.append(float(torch.mean((loo_estimate - y) ** 2)))
         bandwidths.append(model.bandwidth)
 
-    with _one_thread():
-        for step in range(config.steps):
-            record()
-            optimizer.zero_grad()
-            estimate, _ = model(x, x, y, exclude_self=exclude_self)
-            loss = torch.mean((estimate - y) ** 2)
-            loss.backward()
-            optimizer.step()
-            losses.append(float(loss.detach()))
-            if progress is not None:
-                progress(step + 1, config.steps)
+    for step in range(config.steps):
         record()
-        with torch.no_grad():
-            estimate, _ = model(x, x, y, exclude_self=exclude_self)
-            losses.append(float(torch.mean((estimate - y) ** 2)))
+        optimizer.zero_grad()
+        estimate, _ = model(x, x, y, exclude_self=exclude_self)
+        loss = torch.mean((estimate - y) ** 2)
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss.detach()))
+        if progress is not None:
+            progress(step + 1, config.steps)
+    record()
+    with torch.no_grad():
+        estimate, _ = model(x, x, y, exclude_self=exclude_self)
+        losses.append(float(torch.mean((estimate - y) ** 2)))
     return LearningCurve(
         objective=objective,
         bandwidths=np.asarray(bandwidths),
@@ -171,23 +156,32 @@ def learn_bandwidth(
 
 
 def learn_both(
-    x_train: ArrayLike,
-    y_train: ArrayLike,
-    *,
-    config: TrainingConfig | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> dict[Objective, LearningCurve]:
-    """Both runs from the same start; ``progress(done, total)`` counts steps of both."""
-    config = config or TrainingConfig()
-    total = 2 * config.steps
-    curves: dict[Objective, LearningCurve] = {}
-    for offset, objective in enumerate(OBJECTIVES):
+    data: DataConfig,
+    training: TrainingConfig | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> LearningRuns:
+    """Both runs on the data of ``data`` from the same start.
 
-        def report(step: int, _steps: int, offset: int = offset) -> None:
-            if progress is not None:
-                progress(offset * config.steps + step, total)
+    ``progress(fraction, text)`` is called every tenth of each run (the
+    signature :func:`app.runs.train` passes in), with the run and the step.
+    """
+    training = training or TrainingConfig()
+    sample = make_data(data)
+    total = 2 * training.steps
+    every = max(1, training.steps // 10)
+    curves: dict[Objective, LearningCurve] = {}
+    for offset, objective in enumerate(Objective):
+
+        def report(
+            step: int, steps: int, offset: int = offset, name: str = objective.label
+        ) -> None:
+            if progress is not None and (step % every == 0 or step == steps):
+                progress(
+                    (offset * steps + step) / total,
+                    f"Training on the {name}: step {step} of {steps}",
+                )
 
         curves[objective] = learn_bandwidth(
-            x_train, y_train, objective=objective, config=config, progress=report
+            sample.x_train, sample.y_train, objective=objective, config=training, progress=report
         )
-    return curves
+    return LearningRuns(data, training, curves)

@@ -1,12 +1,12 @@
-"""Nadaraya–Watson kernel regression (lab.kernel_regression) and the learned bandwidth.
+"""Nadaraya–Watson kernel regression (lab.kernel_regression.compute).
 
 References are written independently of the code under test: explicit
-float64 formulas, scikit-learn's LeaveOneOut loop, and torch's softmax.
+float64 formulas and torch's softmax; scikit-learn's LeaveOneOut loop is in
+test_estimator.py.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 
@@ -16,16 +16,13 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
-from sklearn.model_selection import GridSearchCV, LeaveOneOut, cross_val_score
-from sklearn.utils.estimator_checks import check_estimator
 
 from lab import kernel_regression as kr
-from lab import learned_bandwidth as lb
+from lab.kernel_regression.train import ParametricNadarayaWatson
+from tests.kernel_regression.util import exactly
 
-KERNEL_NAMES = list(kr.KERNELS)
-COMPACT = [name for name, kernel in kr.KERNELS.items() if kernel.compact]
+KERNELS = list(kr.Kernel)
+COMPACT = [kernel for kernel in kr.Kernel if kernel.compact]
 
 
 def reference_profile(kernel: str, u: np.ndarray) -> np.ndarray:
@@ -44,10 +41,12 @@ def reference_profile(kernel: str, u: np.ndarray) -> np.ndarray:
     raise AssertionError(kernel)
 
 
-def reference_nw(x_train, y_train, x_query, kernel, bandwidth):
+def reference_nw(x_train, y_train, x_query, kernel, bandwidth, *, leave_out=False):
     """Direct NW: K / sum K without any log-space trick (fine for moderate h)."""
     u = (np.asarray(x_query)[:, None] - np.asarray(x_train)[None, :]) / bandwidth
     k = reference_profile(kernel, u)
+    if leave_out:
+        k = k * (1 - np.eye(len(x_train)))
     totals = k.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore"):
         weights = k / totals
@@ -55,15 +54,10 @@ def reference_nw(x_train, y_train, x_query, kernel, bandwidth):
     return estimate, weights
 
 
-@pytest.fixture(scope="module")
-def default_data() -> kr.RegressionData:
-    return kr.make_data()
-
-
 # --- kernels -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kernel", KERNEL_NAMES)
+@pytest.mark.parametrize("kernel", KERNELS)
 def test_kernel_profiles_match_their_formulas(kernel):
     distances = np.array([0.0, 0.1, 0.5, 0.99, 1.0, 1.01, 2.0, 7.5])
     for h in (0.5, 1.0, 3.0):
@@ -87,10 +81,53 @@ def test_window_edges_follow_the_definitions():
     assert 0 < kr.kernel_weight(1.0, 1.0, "gaussian") < 1
 
 
+def test_kernels_are_a_closed_set_with_their_names_and_formulas():
+    assert [kernel.value for kernel in kr.Kernel] == [
+        "gaussian",
+        "boxcar",
+        "epanechnikov",
+        "triangular",
+        "constant",
+    ]
+    assert [kernel.label for kernel in kr.Kernel] == [
+        "Gaussian",
+        "Boxcar",
+        "Epanechnikov",
+        "Triangular",
+        "Constant",
+    ]
+    assert COMPACT == [kr.Kernel.BOXCAR, kr.Kernel.EPANECHNIKOV, kr.Kernel.TRIANGULAR]
+    assert kr.Kernel.EPANECHNIKOV.formula == r"(1 - u^2)\,\mathbb{1}[\,|u| < 1\,]"
+    assert kr.Kernel.TRIANGULAR.formula == r"(1 - |u|)\,\mathbb{1}[\,|u| < 1\,]"
+    assert kr.Kernel.GAUSSIAN.formula == r"e^{-u^2/2}"
+    assert kr.get_kernel("boxcar") is kr.Kernel.BOXCAR
+    assert kr.get_kernel(kr.Kernel.CONSTANT) is kr.Kernel.CONSTANT
+    with exactly(
+        "unknown kernel 'Gaussian'; choose one of gaussian, boxcar, epanechnikov, triangular, "
+        "constant"
+    ):
+        kr.get_kernel("Gaussian")
+
+
+def test_the_triangular_kernel_is_d2ls_one_minus_abs_u():
+    # d2l names 1 - |u| "Epanechikov"; here it is the triangular kernel, and the lab's
+    # Epanechnikov is 1 - u^2: the two differ everywhere inside the window but at 0.
+    u = np.array([0.0, 0.25, 0.5, 0.75])
+    np.testing.assert_allclose(kr.kernel_weight(u, 1.0, "triangular"), 1 - u)
+    np.testing.assert_allclose(kr.kernel_weight(u, 1.0, "epanechnikov"), 1 - u**2)
+
+
+def test_the_constant_kernel_broadcasts_against_a_grid_of_bandwidths():
+    distances = np.array([[0.0, 1.0, 2.0]])  # (L, S) = (1, 3)
+    bandwidths = np.array([0.1, 1.0])[:, None, None]  # (G, 1, 1)
+    assert kr.Kernel.CONSTANT.log_weight(distances, bandwidths).shape == (2, 1, 3)
+    assert kr.Kernel.BOXCAR.log_weight(distances, bandwidths).shape == (2, 1, 3)
+
+
 # --- nadaraya_watson -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kernel", KERNEL_NAMES)
+@pytest.mark.parametrize("kernel", KERNELS)
 @pytest.mark.parametrize("bandwidth", [0.3, 1.0, 4.0])
 def test_estimate_is_the_weighted_mean_of_the_targets(default_data, kernel, bandwidth):
     data = default_data
@@ -122,12 +159,29 @@ def test_gaussian_weights_are_a_softmax_as_torch_computes_it(default_data):
     weights = torch.softmax(-((q[:, None] - k[None, :]) ** 2) / (2 * h * h), dim=-1)
     np.testing.assert_allclose(result.weights, weights.numpy(), rtol=1e-12, atol=1e-300)
     np.testing.assert_allclose(result.estimate, (weights @ v).numpy(), rtol=1e-12)
-    # The torch model of lab.learned_bandwidth gives the same numbers.
-    model = lb.ParametricNadarayaWatson(h)
+    # The torch model of lab.kernel_regression.train gives the same numbers.
+    model = ParametricNadarayaWatson(h)
     with torch.no_grad():
         estimate, model_weights = model(q, k, v)
     np.testing.assert_allclose(model_weights.numpy(), result.weights, rtol=1e-10, atol=1e-300)
     np.testing.assert_allclose(estimate.numpy(), result.estimate, rtol=1e-10)
+
+
+def test_kernel_scores_are_log_kernels_and_minus_infinity_outside(default_data):
+    x_train, x_query = np.array([0.0, 1.0, 3.0]), np.array([0.5, 2.9])
+    scores = kr.kernel_scores(x_train, x_query, kernel="epanechnikov", bandwidth=1.0)
+    u = np.abs(x_query[:, None] - x_train[None, :])
+    with np.errstate(divide="ignore"):
+        np.testing.assert_allclose(scores, np.log(np.where(u < 1, 1 - u**2, 0.0)))
+    # The gaussian's rows are shifted so their largest score is exactly 0.
+    gaussian = kr.kernel_scores(x_train, x_query, bandwidth=0.5)
+    np.testing.assert_array_equal(gaussian.max(axis=1), [0.0, 0.0])
+    np.testing.assert_allclose(
+        gaussian, -(u**2) / (2 * 0.25) - (-(u**2) / (2 * 0.25)).max(axis=1, keepdims=True)
+    )
+    # Leave-one-out hides each point's own key.
+    own = kr.kernel_scores(x_train, x_train, bandwidth=0.5, exclude_self=True)
+    assert np.isneginf(np.diag(own)).all() and np.isfinite(own[~np.eye(3, dtype=bool)]).all()
 
 
 @pytest.mark.parametrize("kernel", ["gaussian", "boxcar", "epanechnikov", "triangular"])
@@ -211,6 +265,7 @@ def test_vector_inputs_and_vector_values():
     np.testing.assert_allclose(result.weights, weights, rtol=1e-12)
     np.testing.assert_allclose(result.estimate, weights @ y_train, rtol=1e-12)
     assert result.estimate.shape == (4, 3)
+    np.testing.assert_allclose(kr.pairwise_distances(x_query, x_train), np.sqrt(squared))
 
 
 def test_vector_values_with_an_empty_window_are_nan_in_every_column():
@@ -226,6 +281,7 @@ def test_inputs_are_not_modified(default_data):
     x_train, y_train, x_query = data.x_train.copy(), data.y_train.copy(), data.x_query.copy()
     kr.nadaraya_watson(x_train, y_train, x_query, kernel="boxcar", bandwidth=0.05)
     kr.loo_predictions(x_train, y_train, bandwidth=0.2)
+    kr.error_curves(x_train, y_train, [0.1, 1.0], x_test=x_query, y_test=x_query)
     np.testing.assert_array_equal(x_train, data.x_train)
     np.testing.assert_array_equal(y_train, data.y_train)
     np.testing.assert_array_equal(x_query, data.x_query)
@@ -234,6 +290,8 @@ def test_inputs_are_not_modified(default_data):
 def test_no_queries_gives_empty_arrays():
     result = kr.nadaraya_watson([0.0, 1.0], [1.0, 2.0], np.zeros(0))
     assert result.estimate.shape == (0,) and result.weights.shape == (0, 2)
+    vectors = kr.nadaraya_watson([0.0, 1.0], [[1.0, 2.0], [3.0, 4.0]], np.zeros(0))
+    assert vectors.estimate.shape == (0, 2)
 
 
 @settings(max_examples=60, deadline=None)
@@ -241,7 +299,7 @@ def test_no_queries_gives_empty_arrays():
     x_train=arrays(np.float64, st.integers(1, 12), elements=st.floats(-100, 100)),
     x_query=arrays(np.float64, st.integers(1, 6), elements=st.floats(-100, 100)),
     log_bandwidth=st.floats(-12, 6),
-    kernel=st.sampled_from(KERNEL_NAMES),
+    kernel=st.sampled_from(KERNELS),
     seed=st.integers(0, 2**16),
 )
 def test_rows_sum_to_one_or_are_empty_for_any_input(x_train, x_query, log_bandwidth, kernel, seed):
@@ -266,152 +324,91 @@ def test_rows_sum_to_one_or_are_empty_for_any_input(x_train, x_query, log_bandwi
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ({"bandwidth": 0.0}, "bandwidth must be a positive"),
-        ({"bandwidth": -1.0}, "bandwidth must be a positive"),
-        ({"bandwidth": math.nan}, "bandwidth must be a positive"),
-        ({"bandwidth": math.inf}, "bandwidth must be a positive"),
-        ({"bandwidth": True}, "bandwidth must be a positive"),
-        ({"bandwidth": "wide"}, "bandwidth must be a positive"),
-        ({"kernel": "cosine"}, "unknown kernel 'cosine'"),
+        ({"bandwidth": 0.0}, "bandwidth must be positive, got 0.0"),
+        ({"bandwidth": -1.0}, "bandwidth must be positive, got -1.0"),
+        ({"bandwidth": math.nan}, "bandwidth must be a finite number, got nan"),
+        ({"bandwidth": math.inf}, "bandwidth must be a finite number, got inf"),
+        ({"bandwidth": True}, "bandwidth must be a number, got True"),
+        ({"bandwidth": "wide"}, "bandwidth must be a number, got 'wide'"),
+        (
+            {"kernel": "cosine"},
+            "unknown kernel 'cosine'; choose one of gaussian, boxcar, epanechnikov, "
+            "triangular, constant",
+        ),
     ],
 )
 def test_bad_settings_raise_helpful_errors(arguments, message):
-    with pytest.raises(ValueError, match=message):
+    with exactly(message):
         kr.nadaraya_watson([0.0, 1.0], [1.0, 2.0], [0.5], **arguments)
 
 
 @pytest.mark.parametrize(
     ("x_train", "y_train", "x_query", "message"),
     [
-        ([], [], [0.5], "x_train is empty"),
+        ([], [], [0.5], "x_train is empty: kernel regression needs at least one training point"),
         ([0.0, 1.0], [1.0], [0.5], "x_train has 2 points but y_train has 1"),
-        ([0.0, np.nan], [1.0, 2.0], [0.5], "x_train contains NaN"),
-        ([0.0, 1.0], [1.0, np.inf], [0.5], "y_train contains NaN or infinity"),
-        ([0.0, 1.0], [1.0, 2.0], [[0.5, 0.5]], "x_query has 2 features per point"),
-        ([0.0, 1.0], [1.0, 2.0], ["a"], "x_query must hold numbers"),
-        (np.zeros((2, 1, 1)), [1.0, 2.0], [0.5], "x_train must be a vector"),
+        (
+            [0.0, np.nan],
+            [1.0, 2.0],
+            [0.5],
+            "x_train contains NaN or infinity; every entry must be a finite number",
+        ),
+        (
+            [0.0, 1.0],
+            [1.0, np.inf],
+            [0.5],
+            "y_train contains NaN or infinity; every entry must be a finite number",
+        ),
+        (
+            [0.0, 1.0],
+            [1.0, 2.0],
+            [[0.5, 0.5]],
+            "x_query has 2 features per point but x_train has 1",
+        ),
+        ([0.0, 1.0], [1.0, 2.0], ["a"], "x_query must hold real numbers, got dtype <U1"),
+        (
+            np.zeros((2, 1, 1)),
+            [1.0, 2.0],
+            [0.5],
+            "x_train must be a vector of scalars (n,) or a matrix (n, E), got shape (2, 1, 1)",
+        ),
+        (
+            [0.0, 1.0],
+            np.zeros((2, 1, 1)),
+            [0.5],
+            "y_train must be (S,) or (S, Ev), got shape (2, 1, 1)",
+        ),
     ],
 )
 def test_bad_data_raise_helpful_errors(x_train, y_train, x_query, message):
-    with pytest.raises(ValueError, match=message):
+    with exactly(message):
         kr.nadaraya_watson(x_train, y_train, x_query)
 
 
 def test_exclude_self_needs_the_training_inputs_as_queries():
-    with pytest.raises(ValueError, match="exclude_self needs the queries"):
+    with exactly(
+        "exclude_self needs the queries to be the training inputs, got 1 queries for 2 training points"
+    ):
         kr.nadaraya_watson([0.0, 1.0], [1.0, 2.0], [0.5], exclude_self=True)
 
 
-# --- scikit-learn --------------------------------------------------------------------------
+# --- leave-one-out and the error curves ----------------------------------------------------
 
 
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.SkipTestWarning")
-def test_passes_scikit_learns_estimator_checks():
-    results = check_estimator(kr.NadarayaWatsonRegressor(), on_fail=None)
-    failed = [
-        (result["check_name"], repr(result["exception"]))
-        for result in results
-        if result["status"] == "failed"
-    ]
-    assert failed == []
-    # The only check that does not run needs the array API switched on (SCIPY_ARRAY_API).
-    skipped = {result["check_name"] for result in results if result["status"] == "skipped"}
-    assert skipped <= {"check_array_api_input"}
-    assert sum(result["status"] == "passed" for result in results) >= 40
-
-
-def test_the_regressor_is_part_of_the_module_api():
-    from lab.kernel_regression import NadarayaWatsonRegressor
-    from lab.kernel_regression_estimator import NadarayaWatsonRegressor as direct
-
-    assert NadarayaWatsonRegressor is direct is kr.NadarayaWatsonRegressor
-    with pytest.raises(AttributeError, match="no attribute 'Regressor'"):
-        kr.Regressor  # noqa: B018
-
-
-def test_clone_and_set_params_keep_the_settings():
-    model = kr.NadarayaWatsonRegressor(kernel="epanechnikov", bandwidth=0.3)
-    copy = clone(model)
-    assert copy is not model and copy.get_params() == {"kernel": "epanechnikov", "bandwidth": 0.3}
-    copy.set_params(bandwidth=2.0)
-    assert model.bandwidth == 0.3 and copy.bandwidth == 2.0
-
-
-def test_regressor_predicts_like_the_function(default_data):
-    data = default_data
-    model = kr.NadarayaWatsonRegressor(bandwidth=0.3).fit(data.x_train[:, None], data.y_train)
-    direct = kr.nadaraya_watson(data.x_train, data.y_train, data.x_query, bandwidth=0.3)
-    np.testing.assert_allclose(model.predict(data.x_query[:, None]), direct.estimate, rtol=1e-12)
-    assert model.n_features_in_ == 1
-    assert model.attend(data.x_query[:, None]).weights.shape == (50, 50)
-
-
-def test_regressor_checks_its_settings_and_state(default_data):
-    data = default_data
-    with pytest.raises(NotFittedError):
-        kr.NadarayaWatsonRegressor().predict(data.x_query[:, None])
-    with pytest.raises(ValueError, match="bandwidth must be a positive"):
-        kr.NadarayaWatsonRegressor(bandwidth=-1).fit(data.x_train[:, None], data.y_train)
-    with pytest.raises(ValueError, match="unknown kernel"):
-        kr.NadarayaWatsonRegressor(kernel="nope").fit(data.x_train[:, None], data.y_train)
-
-
-def test_regressor_gives_nan_for_empty_windows():
-    model = kr.NadarayaWatsonRegressor(kernel="boxcar", bandwidth=0.1)
-    model.fit([[0.0], [1.0]], [1.0, 2.0])
-    prediction = model.predict([[0.05], [0.5]])
-    assert prediction[0] == 1.0 and np.isnan(prediction[1])
-    assert model.attend([[0.05], [0.5]]).empty_indices == [1]
-
-
-def test_grid_search_with_leave_one_out_picks_the_closed_form_optimum(default_data):
-    data = default_data
-    grid = kr.bandwidth_grid(0.05, 2.0, 10)
-    search = GridSearchCV(
-        kr.NadarayaWatsonRegressor(),
-        {"bandwidth": list(grid)},
-        cv=LeaveOneOut(),
-        scoring="neg_mean_squared_error",
-    ).fit(data.x_train[:, None], data.y_train)
-    curves = kr.error_curves(data.x_train, data.y_train, grid)
-    assert search.best_params_["bandwidth"] == curves.best_bandwidth
-    np.testing.assert_allclose(-search.best_score_, np.nanmin(curves.loo), rtol=1e-10)
-
-
-def test_cross_val_score_and_grid_search_over_kernels(default_data):
-    data = default_data
-    X, y = data.x_train[:, None], data.y_train
-    scores = cross_val_score(kr.NadarayaWatsonRegressor(bandwidth=0.3), X, y, cv=5)
-    assert scores.shape == (5,) and np.isfinite(scores).all()
-    search = GridSearchCV(
-        kr.NadarayaWatsonRegressor(),
-        {"kernel": ["gaussian", "constant"], "bandwidth": [0.2, 0.5]},
-        cv=5,
-    ).fit(X, y)
-    assert search.best_params_["kernel"] == "gaussian"  # a constant fit ignores x entirely
-
-
-# --- leave-one-out ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("kernel", KERNEL_NAMES)
+@pytest.mark.parametrize("kernel", KERNELS)
 @pytest.mark.parametrize("bandwidth", [0.05, 0.2, 1.0])
-def test_closed_form_leave_one_out_equals_scikit_learns_loop(default_data, kernel, bandwidth):
+def test_closed_form_leave_one_out_equals_zeroing_the_diagonal(default_data, kernel, bandwidth):
     data = default_data
-    X, y = data.x_train[:, None], data.y_train
-    looped = np.empty_like(y)
-    for train, test in LeaveOneOut().split(X):
-        model = kr.NadarayaWatsonRegressor(kernel=kernel, bandwidth=bandwidth).fit(
-            X[train], y[train]
-        )
-        looped[test] = model.predict(X[test])
-    closed = kr.loo_predictions(data.x_train, y, kernel=kernel, bandwidth=bandwidth)
-    np.testing.assert_allclose(closed.estimate, looped, rtol=1e-10, equal_nan=True)
-    error = kr.loo_error(data.x_train, y, kernel=kernel, bandwidth=bandwidth)
-    if np.isnan(looped).any():
+    expected, _ = reference_nw(
+        data.x_train, data.y_train, data.x_train, kernel, bandwidth, leave_out=True
+    )
+    closed = kr.loo_predictions(data.x_train, data.y_train, kernel=kernel, bandwidth=bandwidth)
+    np.testing.assert_allclose(closed.estimate, expected, rtol=1e-10, equal_nan=True)
+    error = kr.loo_error(data.x_train, data.y_train, kernel=kernel, bandwidth=bandwidth)
+    if np.isnan(expected).any():
         assert math.isnan(error)  # some left-out point had no neighbour in its window
     else:
-        assert error == pytest.approx(np.mean((looped - y) ** 2), rel=1e-10)
+        assert error == pytest.approx(np.mean((expected - data.y_train) ** 2), rel=1e-10)
 
 
 def test_compact_kernels_do_leave_points_without_a_neighbour(default_data):
@@ -421,6 +418,58 @@ def test_compact_kernels_do_leave_points_without_a_neighbour(default_data):
         default_data.x_train, default_data.y_train, kernel="boxcar", bandwidth=0.05
     )
     assert result.empty.any() and np.isnan(result.estimate[result.empty]).all()
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_error_curves_are_the_errors_of_that_kernel_at_every_bandwidth(default_data, kernel):
+    data = default_data
+    grid = kr.bandwidth_grid(0.02, 5.0, 4)
+    curves = kr.error_curves(
+        data.x_train, data.y_train, grid, kernel=kernel, x_test=data.x_query, y_test=data.y_test
+    )
+    for index, h in enumerate(grid):
+        fitted, _ = reference_nw(data.x_train, data.y_train, data.x_train, kernel, h)
+        left_out, _ = reference_nw(
+            data.x_train, data.y_train, data.x_train, kernel, h, leave_out=True
+        )
+        tested, _ = reference_nw(data.x_train, data.y_train, data.x_query, kernel, h)
+        for curve, estimate, target in (
+            (curves.train, fitted, data.y_train),
+            (curves.loo, left_out, data.y_train),
+            (curves.test, tested, data.y_test),
+        ):
+            expected = np.mean((estimate - target) ** 2)  # NaN if some estimate is undefined
+            np.testing.assert_allclose(curve[index], expected, rtol=1e-9, equal_nan=True)
+        np.testing.assert_array_equal(
+            curves.at(h), (curves.train[index], curves.loo[index], curves.test[index])
+        )
+
+
+def test_each_kernel_has_its_own_best_bandwidth(default_data):
+    """The optimum follows the kernel: with kernel=... dropped, every row would read 0.2."""
+    data = default_data
+    grid = kr.bandwidth_grid()
+    best = {
+        kernel.value: kr.best_bandwidth(data.x_train, data.y_train, grid, kernel=kernel)
+        for kernel in kr.Kernel
+    }
+    expected = {
+        "gaussian": grid[26],  # 0.1995
+        "boxcar": grid[32],  # 0.3981
+        "epanechnikov": grid[34],  # 0.5012
+        "triangular": grid[35],  # 0.5623
+        "constant": None,
+    }
+    assert best == expected
+    # Each is the minimum of the leave-one-out error computed by hand with that kernel.
+    for kernel in ("boxcar", "epanechnikov", "triangular"):
+        errors = []
+        for h in grid:
+            left_out, _ = reference_nw(
+                data.x_train, data.y_train, data.x_train, kernel, h, leave_out=True
+            )
+            errors.append(np.mean((left_out - data.y_train) ** 2))
+        assert best[kernel] == grid[int(np.nanargmin(errors))]
 
 
 def test_error_curves_show_overfitting(default_data):
@@ -447,6 +496,7 @@ def test_constant_kernel_has_no_best_bandwidth(default_data):
         default_data.x_train, default_data.y_train, [0.1, 1.0, 10.0], kernel="constant"
     )
     assert np.ptp(curves.loo) == 0 and curves.best_bandwidth is None
+    assert curves.test is None and curves.at(1.0)[2] is None
 
 
 def test_undefined_leave_one_out_is_skipped_by_the_optimum(default_data):
@@ -457,17 +507,60 @@ def test_undefined_leave_one_out_is_skipped_by_the_optimum(default_data):
     assert not np.isnan(curves.loo[curves.best_index])
 
 
+def test_a_grid_longer_than_a_block_is_done_in_pieces(default_data):
+    data = default_data
+    grid = kr.bandwidth_grid(0.01, 10.0, 40)  # 121 bandwidths, eight blocks of 16
+    whole = kr.error_curves(data.x_train, data.y_train, grid)
+    for index in (0, 15, 16, 17, 120):
+        single = kr.error_curves(data.x_train, data.y_train, [grid[index]])
+        assert whole.loo[index] == pytest.approx(single.loo[0], rel=1e-12)
+        assert whole.train[index] == pytest.approx(single.train[0], rel=1e-12)
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ({"bandwidths": []}, "non-empty vector"),
-        ({"bandwidths": [0.1, -1.0]}, "bandwidth must be a positive"),
-        ({"bandwidths": [0.1], "x_test": [1.0]}, "pass both x_test and y_test"),
+        ({"bandwidths": []}, "bandwidths must be a non-empty vector, got shape (0,)"),
+        ({"bandwidths": [0.1, -1.0]}, "bandwidth must be positive, got -1.0"),
+        ({"bandwidths": [0.1], "x_test": [1.0]}, "pass both x_test and y_test, or neither"),
+        (
+            {"bandwidths": [0.1], "x_test": [1.0, 2.0], "y_test": [1.0]},
+            "x_test has 2 points but y_test has shape (1,)",
+        ),
+        (
+            {"bandwidths": [0.1], "kernel": "nope"},
+            "unknown kernel 'nope'; choose one of "
+            "gaussian, boxcar, epanechnikov, triangular, constant",
+        ),
     ],
 )
 def test_error_curves_check_their_arguments(arguments, message):
-    with pytest.raises(ValueError, match=message):
+    with exactly(message):
         kr.error_curves([0.0, 1.0], [1.0, 2.0], **arguments)
+
+
+def test_error_curves_at_needs_a_bandwidth_of_the_grid(default_data):
+    curves = kr.error_curves(default_data.x_train, default_data.y_train, [0.1, 1.0])
+    with exactly("bandwidth 0.5 is not on the grid of these curves"):
+        curves.at(0.5)
+
+
+def test_refined_optimum_is_the_fine_grid_minimum_near_the_coarse_one(default_data):
+    data = default_data
+    fine = kr.best_bandwidth(data.x_train, data.y_train, kr.bandwidth_grid(1e-3, 10.0, 100))
+    refined = kr.refined_best_bandwidth(data.x_train, data.y_train, kr.bandwidth_grid())
+    assert refined == pytest.approx(fine, rel=1e-12)
+    assert refined == pytest.approx(0.204174, rel=1e-5)
+    # It refines the coarse optimum of the kernel it is given.
+    boxcar = kr.refined_best_bandwidth(
+        data.x_train, data.y_train, kr.bandwidth_grid(), kernel="boxcar"
+    )
+    coarse = kr.best_bandwidth(data.x_train, data.y_train, kr.bandwidth_grid(), kernel="boxcar")
+    assert coarse / 1.13 < boxcar < coarse * 1.13 and boxcar != refined
+    assert kr.refined_best_bandwidth(data.x_train, data.y_train, [0.5]) is None  # no best
+    assert (
+        kr.refined_best_bandwidth(data.x_train, data.y_train, [0.1, 1], kernel="constant") is None
+    )
 
 
 def test_nearest_bandwidth_is_nearest_on_a_log_scale():
@@ -475,62 +568,23 @@ def test_nearest_bandwidth_is_nearest_on_a_log_scale():
     assert kr.nearest_bandwidth(grid, 0.3) == 0.1  # log-distance 0.48 to 0.1, 0.52 to 1
     assert kr.nearest_bandwidth(grid, 0.4) == 1.0
     assert kr.nearest_bandwidth(grid, 1e-9) == 0.01 and kr.nearest_bandwidth(grid, 1e9) == 10.0
-    with pytest.raises(ValueError, match="non-empty"):
+    with exactly("grid must be a non-empty vector, got shape (0,)"):
         kr.nearest_bandwidth([], 1.0)
 
 
 def test_bandwidth_grid_is_log_even_and_checked():
     grid = kr.bandwidth_grid(0.1, 10.0, 4)
     np.testing.assert_allclose(np.diff(np.log10(grid)), 0.25)
-    with pytest.raises(ValueError, match="must be above"):
+    assert grid.size == 9
+    default = kr.bandwidth_grid()
+    np.testing.assert_allclose(default[1:] / default[:-1], 10 ** (1 / 20))
+    with exactly("high (0.5) must be above low (1.0)"):
         kr.bandwidth_grid(1.0, 0.5)
+    with exactly("per_decade must be at least 1, got 0"):
+        kr.bandwidth_grid(per_decade=0)
 
 
-# --- data and helpers -----------------------------------------------------------------------
-
-
-def test_default_data_is_the_textbook_set(default_data):
-    data = default_data
-    assert data.x_train.shape == (50,) and data.x_query.shape == (50,)
-    assert (
-        (np.diff(data.x_train) >= 0).all() and data.x_train.min() >= 0 and data.x_train.max() <= 5
-    )
-    np.testing.assert_allclose(data.x_query, np.linspace(0, 5, 50))
-    truth_train = 2 * np.sin(data.x_train) + data.x_train**0.8
-    np.testing.assert_allclose(data.truth, 2 * np.sin(data.x_query) + data.x_query**0.8)
-    residual = data.y_train - truth_train
-    assert 0.35 < residual.std() < 0.65  # noise of standard deviation 0.5
-    again = kr.make_data()
-    np.testing.assert_array_equal(again.y_train, data.y_train)  # a fixed seed
-
-
-def test_data_controls():
-    quiet = kr.make_data(kr.DataConfig(noise=0.0, function="step"))
-    np.testing.assert_array_equal(quiet.y_train, np.where(quiet.x_train < 2.5, 1.0, 3.5))
-    np.testing.assert_array_equal(quiet.y_test, quiet.truth)
-    small, large = kr.make_data(kr.DataConfig(n_train=10)), kr.make_data(kr.DataConfig(n_train=90))
-    assert small.x_train.size == 10 and large.x_train.size == 90
-    np.testing.assert_array_equal(small.y_test, large.y_test)  # test noise has its own stream
-    assert small.typical_gap == pytest.approx(0.5) and large.typical_gap == pytest.approx(5 / 90)
-    other = kr.make_data(kr.DataConfig(seed=1))
-    assert not np.array_equal(other.x_train, kr.make_data().x_train)
-    for name in kr.TRUE_FUNCTIONS:
-        data = kr.make_data(kr.DataConfig(function=name, noise=0.0))
-        np.testing.assert_allclose(data.true_function(data.x_train), data.y_train)
-
-
-@pytest.mark.parametrize(
-    ("config", "message"),
-    [
-        (kr.DataConfig(n_train=1), "n_train must be at least 2"),
-        (kr.DataConfig(noise=-0.1), "noise must be a non-negative"),
-        (kr.DataConfig(function="cubic"), "unknown function 'cubic'"),
-        (kr.DataConfig(n_query=0), "n_query must be at least 1"),
-    ],
-)
-def test_bad_data_configs(config, message):
-    with pytest.raises(ValueError, match=message):
-        kr.make_data(config)
+# --- helpers -----------------------------------------------------------------------------------
 
 
 def test_contributions_and_effective_neighbours():
@@ -542,118 +596,58 @@ def test_contributions_and_effective_neighbours():
     assert sum(part for _, _, part in kr.contributions(weights, targets)) == pytest.approx(
         weights @ targets
     )
-    matrix = np.array([[1.0, 0.0, 0.0, 0.0], [0.25, 0.25, 0.25, 0.25], [0.0, 0.0, 0.0, 0.0]])
+    matrix = np.array(
+        [[1.0, 0.0, 0.0, 0.0], [0.25, 0.25, 0.25, 0.25], [0.5, 0.5, 0, 0], [0.0, 0.0, 0.0, 0.0]]
+    )
     neighbours = kr.effective_neighbours(matrix)
-    np.testing.assert_allclose(neighbours[:2], [1.0, 4.0])
-    assert np.isnan(neighbours[2])
+    np.testing.assert_allclose(neighbours[:3], [1.0, 4.0, 2.0])  # k equal weights give k
+    assert np.isnan(neighbours[3])
+    with exactly("weights (3,) and y_train (2,) must be equal vectors"):
+        kr.contributions(weights, [1.0, 2.0])
+    with exactly("weights must have 2 axes, got shape (3,)"):
+        kr.effective_neighbours(weights)
+
+
+def test_effective_number_of_keys_runs_from_nearest_neighbour_to_every_key(default_data):
+    data = default_data
+    sharp = kr.nadaraya_watson(data.x_train, data.y_train, data.x_query, bandwidth=0.01)
+    wide = kr.nadaraya_watson(data.x_train, data.y_train, data.x_query, bandwidth=1e6)
+    assert kr.effective_neighbours(sharp.weights).mean() < 1.2
+    np.testing.assert_allclose(kr.effective_neighbours(wide.weights), data.x_train.size)
+
+
+def test_farthest_query_is_where_a_boxcar_first_covers_every_query(default_data):
+    data = default_data
+    index, distance = kr.farthest_query(data.x_query, data.x_train)
+    nearest = np.min(np.abs(data.x_query[:, None] - data.x_train[None, :]), axis=1)
+    assert index == int(np.argmax(nearest)) and distance == nearest.max()
+    at = kr.nadaraya_watson(
+        data.x_train, data.y_train, data.x_query, kernel="boxcar", bandwidth=distance
+    )
+    below = kr.nadaraya_watson(
+        data.x_train, data.y_train, data.x_query, kernel="boxcar", bandwidth=distance * 0.999
+    )
+    assert at.empty_indices == [] and below.empty_indices == [index]
+    with exactly("there are no queries"):
+        kr.farthest_query(np.zeros(0), data.x_train)
 
 
 def test_mean_squared_error_is_nan_when_an_estimate_is_undefined():
     assert math.isnan(kr.mean_squared_error([1.0, np.nan], [1.0, 2.0]))
     assert kr.mean_squared_error([1.0, 3.0], [1.0, 2.0]) == 0.5
-    with pytest.raises(ValueError, match="shape"):
+    with exactly("estimate has shape (1,) but target has (2,)"):
         kr.mean_squared_error([1.0], [1.0, 2.0])
+    with exactly("no estimates to score"):
+        kr.mean_squared_error([], [])
 
 
-# --- the learned bandwidth (torch) ---------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def learned(default_data):
-    calls = []
-    runs = lb.learn_both(
-        default_data.x_train,
-        default_data.y_train,
-        progress=lambda done, total: calls.append((done, total)),
-    )
-    return runs, calls
-
-
-def test_leave_one_out_training_finds_the_closed_form_optimum(default_data, learned):
-    runs, _ = learned
-    fine = kr.bandwidth_grid(1e-3, 10.0, 100)
-    optimum = kr.best_bandwidth(default_data.x_train, default_data.y_train, fine)
-    learned_h = runs["loo"].final_bandwidth
-    assert optimum / 1.5 < learned_h < optimum * 1.5
-    # Its final loss is the closed-form leave-one-out error at that bandwidth.
-    assert runs["loo"].final_loss == pytest.approx(
-        kr.loo_error(default_data.x_train, default_data.y_train, bandwidth=learned_h), rel=1e-9
-    )
-
-
-def test_plain_training_loss_drives_the_bandwidth_to_zero(default_data, learned):
-    runs, _ = learned
-    plain = runs["train"]
-    assert np.all(np.diff(plain.bandwidths) < 0)  # it only ever shrinks
-    assert plain.still_moving and not runs["loo"].still_moving
-    assert plain.final_bandwidth < runs["loo"].final_bandwidth / 5
-    assert plain.final_loss < 0.1 * plain.losses[0]
-    # Its training loss falls while its leave-one-out loss, at the same h, rises.
-    assert plain.loo_losses[-1] > 1.3 * runs["loo"].final_loss
-    np.testing.assert_allclose(
-        plain.final_loss,
-        kr.mean_squared_error(
-            kr.nadaraya_watson(
-                default_data.x_train,
-                default_data.y_train,
-                default_data.x_train,
-                bandwidth=plain.final_bandwidth,
-            ).estimate,
-            default_data.y_train,
-        ),
-        rtol=1e-9,
-    )
-
-
-def test_progress_is_reported_for_both_runs(learned):
-    _, calls = learned
-    steps = kr.TrainingConfig().steps
-    assert len(calls) == 2 * steps
-    assert calls[0] == (1, 2 * steps) and calls[-1] == (2 * steps, 2 * steps)
-
-
-def test_shipped_checkpoint_matches_a_fresh_run(learned):
-    data_config, training, saved = kr.load_learning_curves()
-    assert data_config == kr.DataConfig() and training == kr.TrainingConfig()
-    runs, _ = learned
-    for objective in kr.OBJECTIVES:
-        for field in ("bandwidths", "losses", "loo_losses"):
-            np.testing.assert_allclose(
-                getattr(saved[objective], field), getattr(runs[objective], field), rtol=1e-8
-            )
-
-
-def test_learning_curves_round_trip_through_json(tmp_path, learned):
-    runs, _ = learned
-    path = tmp_path / "curves.json"
-    config = kr.DataConfig(seed=3)
-    kr.save_learning_curves(path, config, kr.TrainingConfig(steps=7), runs)
-    data_config, training, loaded = kr.load_learning_curves(path)
-    assert data_config == config and training.steps == 7
-    np.testing.assert_array_equal(loaded["loo"].bandwidths, runs["loo"].bandwidths)
-    record = json.loads(path.read_text())
-    record["curves"]["loo"]["objective"] = "other"
-    path.write_text(json.dumps(record))
-    with pytest.raises(ValueError, match="unknown objective"):
-        kr.load_learning_curves(path)
-
-
-@pytest.mark.parametrize(
-    ("arguments", "message"),
-    [
-        ({"objective": "test"}, "objective must be one of"),
-        ({"config": kr.TrainingConfig(steps=0)}, "steps must be a positive"),
-        ({"config": kr.TrainingConfig(learning_rate=-0.1)}, "learning_rate must be positive"),
-        ({"config": kr.TrainingConfig(initial_bandwidth=0.0)}, "bandwidth must be a positive"),
-    ],
-)
-def test_learning_checks_its_arguments(arguments, message):
-    with pytest.raises(ValueError, match=message):
-        lb.learn_bandwidth([0.0, 1.0, 2.0], [1.0, 2.0, 3.0], **arguments)
-
-
-def test_learning_checks_its_data():
-    with pytest.raises(ValueError, match="at least 2 training points"):
-        lb.learn_bandwidth([0.0], [1.0])
-    with pytest.raises(ValueError, match="x_train has 2 points but y_train has 3"):
-        lb.learn_bandwidth([0.0, 1.0], [1.0, 2.0, 3.0])
+def test_formats():
+    assert kr.format_bandwidth(0.01) == "0.01"
+    assert kr.format_bandwidth(0.0112202) == "0.0112"
+    assert kr.format_bandwidth(0.251189) == "0.251"
+    assert kr.format_bandwidth(1.0) == "1"
+    assert kr.format_bandwidth(10.0) == "10"
+    assert kr.format_bandwidth(1e-4) == "0.0001"
+    assert kr.format_bandwidth(2e-7) == "2e-07"
+    assert kr.format_bandwidth(math.inf) == "inf"
+    assert kr.format_error(math.nan) == "—" and kr.format_error(0.31688) == "0.317"
