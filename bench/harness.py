@@ -2,7 +2,9 @@
 
 Used by the browser tests and by the benchmarks under bench/. Playwright's own
 browser download is not used: it cannot run here, so we launch
-/usr/bin/chromium (override with ATTENTION_LAB_CHROMIUM).
+/usr/bin/chromium (override with ATTENTION_LAB_CHROMIUM). ``streamlit_app``
+runs any script (the floor app too) and gives its PID; the process helpers at
+the end read a server's memory and CPU from /proc.
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,10 +62,35 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@dataclass
+class Server:
+    """A running `streamlit run` process (see :func:`streamlit_app`)."""
+
+    url: str  # http://127.0.0.1:<port>
+    port: int
+    process: subprocess.Popen
+    log_path: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+
 @contextmanager
-def streamlit_server(timeout: float = 90.0) -> Iterator[tuple[str, list[str]]]:
-    """Run `streamlit run Home.py` on a free port; yield (base URL, terminal lines so far)."""
-    port = free_port()
+def streamlit_app(
+    script: str = "Home.py",
+    *,
+    port: int | None = None,
+    timeout: float = 90.0,
+    extra_args: Sequence[str] = (),
+) -> Iterator[Server]:
+    """Run `streamlit run <script>` (relative to the repository) until the block ends.
+
+    On a free port unless one is given; the terminal output goes to
+    artifacts/streamlit-<port>.log. The server has answered its health check
+    when the block starts, and is stopped (terminate, then kill) when it ends.
+    """
+    port = port or free_port()
     log_path = ROOT / "artifacts" / f"streamlit-{port}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     command = [
@@ -69,40 +98,68 @@ def streamlit_server(timeout: float = 90.0) -> Iterator[tuple[str, list[str]]]:
         "-m",
         "streamlit",
         "run",
-        "Home.py",
+        script,
         "--server.port",
         str(port),
         "--server.address",
         "127.0.0.1",
         "--server.headless",
         "true",
+        *extra_args,
     ]
     with open(log_path, "w") as log:
         process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    server = Server(url=f"http://127.0.0.1:{port}", port=port, process=process, log_path=log_path)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"streamlit exited early:\n{log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not answer within {timeout} s")
-            time.sleep(0.3)
-        lines: list[str] = []
-        yield url, lines
-        lines.extend(log_path.read_text().splitlines())
+        wait_for_health(server.url, timeout=timeout, process=process, log_path=log_path)
+        yield server
     finally:
-        process.terminate()
+        stop_process(process)
+
+
+def wait_for_health(
+    url: str,
+    *,
+    timeout: float = 90.0,
+    process: subprocess.Popen | None = None,
+    log_path: Path | None = None,
+) -> None:
+    """Poll ``<url>/_stcore/health`` until it answers 200 (fail early if ``process`` exits)."""
+    deadline = time.monotonic() + timeout
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    while True:
+        if process is not None and process.poll() is not None:
+            output = log_path.read_text() if log_path else ""
+            raise RuntimeError(f"streamlit exited early:\n{output}")
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            with opener.open(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not answer its health check within {timeout} s")
+        time.sleep(0.3)
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 10.0) -> None:
+    """Terminate a child and wait for it; kill it if it does not stop in ``timeout`` s."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def streamlit_server(timeout: float = 90.0) -> Iterator[tuple[str, list[str]]]:
+    """Run `streamlit run Home.py` on a free port; yield (base URL, terminal lines so far)."""
+    with streamlit_app("Home.py", timeout=timeout) as server:
+        lines: list[str] = []
+        yield server.url, lines
+        lines.extend(server.log_path.read_text().splitlines())
 
 
 @contextmanager
@@ -188,7 +245,9 @@ def undrawn_charts(page) -> str:
 def chart_counts(page) -> tuple[int, int]:
     """``(charts, drawn charts)`` read in one go, so a rerun cannot fall in between.
 
-    A chart is drawn when it has a canvas or SVG of non-zero size.
+    A chart is drawn when it has a canvas or SVG of non-zero size. While the
+    browser loads Vega's code (the first chart of a session), Streamlit shows a
+    skeleton in each chart's place: skeletons count as charts not yet drawn.
     """
     total, drawn = page.evaluate(
         """(selector) => {
@@ -199,7 +258,8 @@ def chart_counts(page) -> tuple[int, int]:
                 const box = surface.getBoundingClientRect();
                 return box.width > 10 && box.height > 10;
             });
-            return [charts.length, drawn.length];
+            const waiting = document.querySelectorAll('[data-testid="stSkeleton"]').length;
+            return [charts.length + waiting, drawn.length];
         }""",
         CHART,
     )
@@ -236,3 +296,115 @@ def full_page_screenshot(page, path: Path) -> None:
         page.screenshot(path=str(path), full_page=True)
     finally:
         page.set_viewport_size(VIEWPORT)
+
+
+# ------------------------------------------------------------------ processes
+# The benchmarks read the server's memory and CPU from /proc (Linux), so they need
+# no extra package; a balancer's workers are found by the ports they listen on.
+
+
+def pids_listening_on(ports: Sequence[int]) -> dict[int, int]:
+    """``{port: pid}`` of the processes listening on TCP ``ports`` on this machine."""
+    wanted = set(ports)
+    inodes: dict[str, int] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            port = int(local.rsplit(":", 1)[1], 16)
+            if state == "0A" and port in wanted:  # 0A: LISTEN
+                inodes[f"socket:[{inode}]"] = port
+    found: dict[int, int] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            for fd in (proc / "fd").iterdir():
+                port = inodes.get(os.readlink(fd))
+                if port is not None:
+                    found.setdefault(port, int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+def process_rss_bytes(pid: int) -> int:
+    """Resident memory of one process in bytes (0 if it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds one process has used so far (0 if it is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class ProcessSampler:
+    """Samples the summed RSS and CPU of some processes in a background thread.
+
+    ``peak_rss`` is the highest sum seen; ``cpu_percent`` is the average CPU over
+    the sampling window as a percentage of one core (200 = two cores busy), and
+    ``peak_cpu_percent`` the highest over any one ``interval``.
+    """
+
+    def __init__(self, pids: Sequence[int], interval: float = 0.5) -> None:
+        self.pids = list(pids)
+        self.interval = interval
+        self.peak_rss = 0
+        self.last_rss = 0
+        self.peak_cpu_percent = 0.0
+        self._cpu_start = 0.0
+        self._cpu_end = 0.0
+        self._started = 0.0
+        self._ended = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="process-sampler", daemon=True)
+
+    def rss(self) -> int:
+        return sum(process_rss_bytes(pid) for pid in self.pids)
+
+    def cpu(self) -> float:
+        return sum(process_cpu_seconds(pid) for pid in self.pids)
+
+    def __enter__(self) -> ProcessSampler:
+        self._started = time.monotonic()
+        self._cpu_start = self.cpu()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._ended = time.monotonic()
+        self._cpu_end = self.cpu()
+        self.last_rss = self.rss()
+        self.peak_rss = max(self.peak_rss, self.last_rss)
+
+    def _run(self) -> None:
+        last_time, last_cpu = time.monotonic(), self._cpu_start
+        while not self._stop.wait(self.interval):
+            self.peak_rss = max(self.peak_rss, self.rss())
+            now, cpu = time.monotonic(), self.cpu()
+            if now > last_time:
+                percent = 100 * (cpu - last_cpu) / (now - last_time)
+                self.peak_cpu_percent = max(self.peak_cpu_percent, percent)
+            last_time, last_cpu = now, cpu
+
+    @property
+    def cpu_percent(self) -> float:
+        elapsed = self._ended - self._started
+        return 100 * (self._cpu_end - self._cpu_start) / elapsed if elapsed > 0 else 0.0
