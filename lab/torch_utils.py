@@ -3,35 +3,26 @@ from ``train.py`` modules and estimator modules, never from a package ``__init__
 
 The lab's tensors are tiny (a few thousand numbers), so extra intra-op threads
 only add synchronisation: on a busy two-core machine they made training up to
-ten times slower. torch's thread count is a process-wide setting, and one
-Streamlit process serves every visitor, so setting it and restoring it around
-each training run would race between two sessions training at once (one
-restores "4 threads" while the other is mid-run). The lab therefore sets it
-once, for the whole process, and never changes it back.
+ten times slower. One Streamlit process serves every visitor, each session
+running its script in a thread of its own, and torch's intra-op thread count
+(OpenMP's) belongs to the calling thread. So every training entry point sets
+one thread for the thread it runs in, and nothing ever sets it back: setting
+and restoring around each run would race between two sessions training at once.
 """
 
 from __future__ import annotations
 
-import threading
-
 import torch
-
-_lock = threading.Lock()
-_configured = False
 
 
 def use_one_thread() -> None:
-    """Make torch run on one intra-op thread in this process, from now on.
+    """Make torch run on one intra-op thread in the calling thread, from now on.
 
-    Idempotent and safe to call from several threads; every training entry point
-    calls it first.
+    Cheap to call at the start of every training or measurement: it changes
+    nothing when the thread already uses one.
     """
-    global _configured
-    with _lock:
-        if _configured:
-            return
+    if torch.get_num_threads() != 1:
         torch.set_num_threads(1)
-        _configured = True
 
 
 def generator(seed: int) -> torch.Generator:
