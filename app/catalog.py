@@ -20,8 +20,8 @@ class Demo:
     icon: str  # Streamlit material icon (drawn from the font Streamlit ships, never fetched)
     section: str  # sidebar group
     promise: str  # one sentence: what the learner will see
-    minutes: int  # time in the 90-minute workshop plan
-    minutes_short: int  # time in the 60-minute plan; 0 = skip it there
+    minutes: int  # time in the 90-minute workshop plan; 0 = left for self-study there
+    minutes_short: int  # time in the 60-minute plan; 0 = left for self-study there
     objectives: tuple[str, ...] = ()  # what a learner can do after the page
 
     @property
@@ -44,7 +44,7 @@ DEMOS: tuple[Demo, ...] = (
         section="Foundations",
         promise="Nadaraya–Watson regression is attention with a fixed similarity: "
         "move the bandwidth and watch the lookup sharpen until it overfits.",
-        minutes=15,
+        minutes=10,
         minutes_short=10,
         objectives=(
             "Read kernel regression as attention: queries are test inputs, keys are "
@@ -91,7 +91,7 @@ DEMOS: tuple[Demo, ...] = (
         section="Mechanics of attention",
         promise="See dot products grow with the dimension, softmax saturate and "
         "its Jacobian shrink, and how dividing by √d stops it.",
-        minutes=10,
+        minutes=5,
         minutes_short=5,
         objectives=(
             "State why the variance of q·k grows like d for unit-variance entries.",
@@ -119,7 +119,7 @@ DEMOS: tuple[Demo, ...] = (
         section="Mechanics of attention",
         promise="A weighted average against a single pick: why only the first one "
         "trains by backpropagation, and what the second one costs.",
-        minutes=15,
+        minutes=10,
         minutes_short=0,
         objectives=(
             "Compare soft, hard, sampled and Gumbel-softmax weights on the same scores.",
@@ -134,11 +134,27 @@ DEMOS: tuple[Demo, ...] = (
         section="Multi-head and beyond",
         promise="Several heads on a toy sentence, each looking at something different, "
         "then concatenated and mixed by W_o.",
-        minutes=15,
+        minutes=10,
         minutes_short=10,
         objectives=(
             "Describe what each head of a small model attends to, from its pattern.",
             "Trace how heads are concatenated and mixed by W_o, and what switching one off does.",
+        ),
+    ),
+    Demo(
+        slug="alignment",
+        title="Cross-attention and alignment",
+        icon=":material/translate:",
+        section="Multi-head and beyond",
+        promise="A tiny translation model's decoder asks and its encoder answers: read the "
+        "attention map against the true alignment, with additive and dot-product scoring.",
+        minutes=10,
+        minutes_short=0,
+        objectives=(
+            "Name the query, keys and values of cross-attention in an encoder–decoder, and "
+            "read an alignment map against the true alignment of a sentence.",
+            "Compare additive and scaled dot-product scoring, and explain why a map that "
+            "matches the alignment does not show which words the output depended on.",
         ),
     ),
 )

@@ -5,6 +5,11 @@ import streamlit as st
 from app import exercises
 from app.catalog import DEMOS, SECTIONS, WORKSHOP_INTRO, WORKSHOP_WRAP_UP, demos_in
 
+
+def plan_cell(minutes: int) -> str:
+    return str(minutes) if minutes else "self-study"
+
+
 st.title("Attention Lab", anchor=False)
 st.markdown(
     "Hands-on demos of the attention mechanism behind transformers. Move a slider and "
@@ -33,15 +38,17 @@ for section in SECTIONS:
             if total:
                 right = sum(done.values())
                 st.markdown(f"Your exercises: **{right} of {total}** answered right")
+            elif entry.minutes:
+                st.markdown(f"About {entry.minutes} minutes in a workshop")
             else:
-                st.markdown(f"About {entry.minutes} minutes")
+                st.markdown("For self-study after a workshop")
 
 st.header("Running it as a workshop", anchor=False)
 long_total = WORKSHOP_INTRO + sum(entry.minutes for entry in DEMOS) + WORKSHOP_WRAP_UP
 short_total = WORKSHOP_INTRO + sum(entry.minutes_short for entry in DEMOS) + WORKSHOP_WRAP_UP
 st.markdown(
-    f"Two plans, in sidebar order: **{long_total} minutes** with every page, or "
-    f"**{short_total} minutes** with the pages marked *skip* left for later. On each page, "
+    f"Two plans, in sidebar order: **{long_total} minutes** or **{short_total} minutes**; "
+    "the pages marked *self-study* are left for participants to explore afterwards. On each page, "
     "show the first screen, read *What to notice* together, then give the room the *Try "
     "this* exercises: the lab checks each answer. The instructor's guide "
     "(`docs/workshop.md` in the repository) has what to say, the answers, and a link to "
@@ -52,11 +59,11 @@ st.table(
         "Demo": ["Welcome: the notation below"]
         + [entry.title for entry in DEMOS]
         + ["Questions and wrap-up"],
-        f"{long_total}-minute plan": [WORKSHOP_INTRO]
-        + [entry.minutes for entry in DEMOS]
-        + [WORKSHOP_WRAP_UP],
+        f"{long_total}-minute plan": [str(WORKSHOP_INTRO)]
+        + [plan_cell(entry.minutes) for entry in DEMOS]
+        + [str(WORKSHOP_WRAP_UP)],
         f"{short_total}-minute plan": [str(WORKSHOP_INTRO)]
-        + [str(entry.minutes_short) if entry.minutes_short else "skip" for entry in DEMOS]
+        + [plan_cell(entry.minutes_short) for entry in DEMOS]
         + [str(WORKSHOP_WRAP_UP)],
         "After it, a learner can": [""] + [" ".join(entry.objectives) for entry in DEMOS] + [""],
     },

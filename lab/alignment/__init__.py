@@ -4,8 +4,9 @@ and dot-product scoring.
 The numpy side of the topic: additive attention and the alignment measures
 (:mod:`~lab.alignment.compute`), the toy translation task with its true
 alignments (:mod:`~lab.alignment.grammar`), and the trained model's forward
-pass, checkpoints and page views (:mod:`~lab.alignment.model`). Training needs
-torch and lives in :mod:`lab.alignment.train`, which this package does not import.
+pass, checkpoints and page views (:mod:`~lab.alignment.model`), and the shipped
+seed sweep (:mod:`~lab.alignment.sweep`). Training needs torch and lives in
+:mod:`lab.alignment.train`, which this package does not import.
 """
 
 from lab.alignment.compute import (
@@ -74,6 +75,14 @@ from lab.alignment.model import (
     view_sentence,
     weight_shapes,
 )
+from lab.alignment.sweep import (
+    SeedResult,
+    SeedSpread,
+    load_seed_sweep,
+    save_seed_sweep,
+    seed_spread,
+    sweep_columns,
+)
 
 __all__ = [
     "BOS",
@@ -97,6 +106,8 @@ __all__ = [
     "PairBatch",
     "PairSet",
     "Scoring",
+    "SeedResult",
+    "SeedSpread",
     "SentencePair",
     "SentenceView",
     "SourceReading",
@@ -123,14 +134,18 @@ __all__ = [
     "gru_cell",
     "held_out_pairs",
     "load_aligner",
+    "load_seed_sweep",
     "misleading_example",
     "misleading_steps",
     "pad_pairs",
     "read_source",
     "recorded_metrics",
     "save_aligner",
+    "save_seed_sweep",
     "score_translations",
+    "seed_spread",
     "sentence_alignment_score",
+    "sweep_columns",
     "teacher_forced",
     "three_adjective_pairs",
     "translate_words",
