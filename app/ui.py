@@ -31,6 +31,8 @@ SEED_MAX = 9999  # seeds a learner can type; every page draws its random numbers
 _PAGE = "_ui_page"  # session key: the slug of the page being drawn
 _DEFAULTS = "_ui_defaults"  # session key: {slug: {widget key: default}} for "Reset this page"
 _SHOWN_RAW = 48  # characters of a bad address value quoted back in a note
+_DROPPED = "_ui_dropped"  # session key: {address key: raw value} taken out before the controls ran
+_HUGE = 1e12  # no control of the lab takes a number this large; Streamlit overflows on some
 
 _LINK_BUTTON = """
 <div style="display:flex;align-items:center;gap:0.6rem;flex-wrap:wrap">
@@ -66,6 +68,7 @@ def page_header(slug: str) -> None:
     controls that "Reset this page" sets back.
     """
     entry = demo(slug)
+    _drop_unusable_numbers()
     st.session_state[_PAGE] = slug
     defaults = st.session_state.setdefault(_DEFAULTS, {})
     previous = dict(defaults.get(slug, {}))
@@ -85,6 +88,33 @@ def page_header(slug: str) -> None:
             help="Every control back to its default (and out of the address).",
             width="stretch",
         )
+
+
+def _drop_unusable_numbers() -> None:
+    """Take infinite, NaN and astronomically large numbers out of the address, then rerun.
+
+    Streamlit's number controls raise an exception (not a note) when the address
+    holds ``inf`` or ``1e400``. No control of the lab can take such a value, so
+    it is removed before any control reads the address; the control that owns
+    the key then says what the link asked for.
+    """
+    dropped = {}
+    for key in list(st.query_params):
+        raw = st.query_params.get(key, "")
+        try:
+            number = float(raw)
+        except ValueError:
+            continue
+        if math.isfinite(number) and abs(number) < _HUGE:
+            continue
+        try:
+            del st.query_params[key]
+        except Exception:  # bound to a control already: it holds a valid value
+            continue
+        dropped[key] = raw
+    if dropped:
+        st.session_state.setdefault(_DROPPED, {}).update(dropped)
+        st.rerun()
 
 
 def _reset(defaults: dict[str, Any]) -> None:
@@ -107,6 +137,9 @@ def _register(key: str, default: Any) -> bool:
 
 def _address_value(key: str) -> list[str]:
     """The raw values the address holds for ``key`` (before the control reads them)."""
+    dropped = st.session_state.get(_DROPPED, {})
+    if key in dropped:
+        return [dropped.pop(key)]
     try:
         return st.query_params.get_all(key)
     except Exception:  # an address Streamlit could not parse holds nothing usable

@@ -97,7 +97,11 @@ with st.container(border=True):
             first = ui.choose("Swap this word", labels, key="first", default=1)
         with second_col:
             second = ui.choose("with this one", labels, key="second", default=L - 1)
-        order = tuple(int(i) for i in swap_permutation(L, first, second))
+        if first == second:
+            st.info("Pick two different words to swap.", icon=":material/swap_horiz:")
+            order = tuple(range(L))
+        else:
+            order = tuple(int(i) for i in swap_permutation(L, first, second))
 
 check = order_check(tokens, order, int(d_model), int(seed))
 moved = " ".join(check.permuted_tokens)

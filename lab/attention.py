@@ -24,41 +24,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
-FloatArray = NDArray[np.floating]
-BoolArray = NDArray[np.bool_]
-
-
-def _as_float(name: str, values: ArrayLike) -> FloatArray:
-    """Return ``values`` as a floating array (a copy only when needed)."""
-    array = np.asarray(values)
-    if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.number):
-        raise ValueError(f"{name} must hold numbers, got dtype {array.dtype}")
-    if np.iscomplexobj(array):
-        raise ValueError(f"{name} must be real, got dtype {array.dtype}")
-    if not np.issubdtype(array.dtype, np.floating):
-        array = array.astype(np.float64)
-    return array
-
-
-def _check_bool_mask(mask: ArrayLike) -> BoolArray:
-    array = np.asarray(mask)
-    if array.dtype != np.bool_:
-        raise ValueError(
-            f"mask must be boolean (True = may attend), got dtype {array.dtype}; "
-            "pass a float mask to scaled_dot_product_attention to add it to the scores"
-        )
-    return array
-
-
-def _check_temperature(temperature: float) -> None:
-    try:
-        value = float(temperature)
-    except (TypeError, ValueError):
-        raise ValueError(f"temperature must be a number, got {temperature!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"temperature must be a positive finite number, got {temperature!r}")
+from lab.checks import BoolArray, FloatArray, as_bool, as_real, check_float, check_int
 
 
 def _safe_softmax(scores: FloatArray, axis: int) -> FloatArray:
@@ -94,14 +62,16 @@ def softmax(scores: ArrayLike, axis: int = -1, temperature: float = 1.0) -> Floa
         Weights of the same shape as ``scores``, non-negative, summing to 1 along
         ``axis`` (or to 0 for an all ``-inf`` row).
     """
-    array = _as_float("scores", scores)
-    _check_temperature(temperature)
+    array = as_real("scores", scores)
+    temperature = check_float("temperature", temperature, positive=True)
     if np.isnan(array).any():
         raise ValueError("scores contain NaN; check the computation that produced them")
     if np.isposinf(array).any():
         raise ValueError("scores contain +inf; only -inf (meaning 'masked') is allowed")
     if array.ndim == 0:
         raise ValueError("scores must have at least one axis")
+    if array.shape[axis] == 0:  # no keys at all (S = 0): nothing to weigh, as in torch
+        return np.zeros_like(array)
     row_max = np.max(array, axis=axis, keepdims=True)
     shift = np.where(np.isneginf(row_max), 0.0, row_max)
     # (s - max) <= 0, so dividing by a tiny temperature gives -large or -inf, never +inf.
@@ -129,8 +99,8 @@ def masked_softmax(
     Returns:
         Weights with the broadcast shape of ``scores`` and ``mask``.
     """
-    array = _as_float("scores", scores)
-    allowed = _check_bool_mask(mask)
+    array = as_real("scores", scores)
+    allowed = as_bool("mask", mask)
     try:
         shape = np.broadcast_shapes(array.shape, allowed.shape)
     except ValueError:
@@ -151,10 +121,8 @@ def causal_mask(L: int, S: int | None = None) -> BoolArray:
     Returns:
         ``(L, S)`` boolean, ``True`` on and below the diagonal.
     """
-    S = L if S is None else S
-    for name, size in (("L", L), ("S", S)):
-        if not isinstance(size, int | np.integer) or size < 0:
-            raise ValueError(f"{name} must be a non-negative integer, got {size!r}")
+    L = check_int("L", L, minimum=0)
+    S = L if S is None else check_int("S", S, minimum=0)
     return np.tri(L, S, dtype=bool)
 
 
@@ -170,13 +138,13 @@ def padding_mask(valid_lens: ArrayLike, S: int) -> BoolArray:
         ``padding_mask(valid_lens, S)[..., None, :]`` broadcasts to ``(..., L, S)``.
     """
     lens = np.asarray(valid_lens)
-    if not isinstance(S, int | np.integer) or S < 0:
-        raise ValueError(f"S must be a non-negative integer, got {S!r}")
+    S = check_int("S", S, minimum=0)
     if lens.dtype == np.bool_ or not np.issubdtype(lens.dtype, np.integer):
+        # Whole-number floats (3.0) are accepted; booleans and fractions are not.
         if np.issubdtype(lens.dtype, np.floating) and np.all(lens == np.round(lens)):
             lens = lens.astype(np.int64)
         else:
-            raise ValueError(f"valid_lens must be whole numbers, got {lens!r}")
+            raise ValueError(f"valid_lens must be whole numbers, got {lens.tolist()}")
     if lens.size and (lens.min() < 0 or lens.max() > S):
         raise ValueError(f"valid_lens must lie in [0, {S}], got {lens.tolist()}")
     return np.arange(S) < lens[..., None]  # (..., S)
@@ -195,7 +163,7 @@ def entropy(weights: ArrayLike, axis: int = -1) -> FloatArray:
     Returns:
         ``weights`` with ``axis`` removed.
     """
-    array = _as_float("weights", weights)
+    array = as_real("weights", weights)
     if np.isnan(array).any() or (array < 0).any():
         raise ValueError("weights must be non-negative and not NaN")
     logs = np.log(array, out=np.zeros_like(array), where=array > 0)
@@ -234,9 +202,9 @@ def scaled_dot_product_attention(
     Returns:
         ``(output, weights)`` of shapes ``(..., L, Ev)`` and ``(..., L, S)``.
     """
-    q = _as_float("query", query)
-    k = _as_float("key", key)
-    v = _as_float("value", value)
+    q = as_real("query", query)
+    k = as_real("key", key)
+    v = as_real("value", value)
     for name, array in (("query", q), ("key", k), ("value", v)):
         if array.ndim < 2:
             raise ValueError(
@@ -262,11 +230,12 @@ def scaled_dot_product_attention(
         raise ValueError("pass either mask or is_causal=True, not both (as in torch)")
     if scale is None:
         scale = 1.0 / math.sqrt(q.shape[-1]) if q.shape[-1] > 0 else 1.0
-    elif not math.isfinite(scale):
-        raise ValueError(f"scale must be finite, got {scale!r}")
+    else:
+        scale = check_float("scale", scale)
 
     L, S = q.shape[-2], k.shape[-2]
-    scores = np.matmul(q, np.swapaxes(k, -1, -2)) * scale  # (..., L, S)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported just below
+        scores = np.matmul(q, np.swapaxes(k, -1, -2)) * scale  # (..., L, S)
     if np.isnan(scores).any() or np.isinf(scores).any():
         raise ValueError("the scores overflowed or contain NaN; check the inputs for inf or NaN")
 
@@ -286,7 +255,7 @@ def scaled_dot_product_attention(
         if mask_array.dtype == np.bool_:
             allowed = mask_array
         else:
-            additive = _as_float("mask", mask_array)
+            additive = as_real("mask", mask_array)
             if np.isnan(additive).any() or np.isposinf(additive).any():
                 raise ValueError("a float mask may hold finite numbers and -inf only")
             scores = scores + additive  # a new array, so the caller's mask is untouched

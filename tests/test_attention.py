@@ -178,6 +178,7 @@ def test_inputs_are_not_modified(rng):
     ],
 )
 def test_bad_inputs_raise_clear_errors(kwargs, message):
+    kwargs = dict(kwargs)  # the parameters are shared between runs: never pop from them
     query, key, value = kwargs.pop("query"), kwargs.pop("key"), kwargs.pop("value")
     with pytest.raises(ValueError, match=message):
         scaled_dot_product_attention(query, key, value, **kwargs)
@@ -320,3 +321,116 @@ def test_property_matches_torch(problem):
     ours, _ = scaled_dot_product_attention(query, key, value, mask=mask)
     theirs, _ = torch_sdpa(query, key, value, attn_mask=mask)
     np.testing.assert_allclose(ours, theirs, atol=1e-7, rtol=1e-7)
+
+
+# ---------------------------------------------------------------- gaps found by mutation testing
+
+
+def test_error_messages_say_what_to_fix():
+    cases = [
+        (lambda: softmax(np.array([0.0, np.nan])), "scores contain NaN; check the computation that produced them"),
+        (lambda: softmax(np.array([0.0, np.inf])), "scores contain +inf; only -inf (meaning 'masked') is allowed"),
+        (lambda: softmax(np.float64(1.0)), "scores must have at least one axis"),
+        (lambda: softmax([1.0], temperature=0), "temperature must be positive, got 0"),
+        (lambda: masked_softmax(np.zeros((2, 3)), np.ones((2, 3))), "mask must be boolean (True/False), got dtype float64"),
+        (lambda: masked_softmax(np.zeros((2, 3)), np.ones((2, 4), dtype=bool)), "mask of shape (2, 4) does not broadcast to scores of shape (2, 3)"),
+        (lambda: causal_mask(-1), "L must be at least 0, got -1"),
+        (lambda: causal_mask(2, -3), "S must be at least 0, got -3"),
+        (lambda: causal_mask(2.0), "L must be a whole number, got 2.0"),
+        (lambda: padding_mask([4], 3), "valid_lens must lie in [0, 3], got [4]"),
+        (lambda: padding_mask([-1], 3), "valid_lens must lie in [0, 3], got [-1]"),
+        (lambda: padding_mask([1.5], 3), "valid_lens must be whole numbers, got [1.5]"),
+        (lambda: padding_mask([True], 3), "valid_lens must be whole numbers, got [True]"),
+        (lambda: padding_mask([1], -1), "S must be at least 0, got -1"),
+        (lambda: entropy([-0.1, 1.1]), "weights must be non-negative and not NaN"),
+        (lambda: entropy([np.nan, 1.0]), "weights must be non-negative and not NaN"),
+        (lambda: scaled_dot_product_attention(np.ones(4), np.ones((2, 4)), np.ones((2, 1))), "query needs at least 2 axes (positions, features), got shape (4,)"),
+        (lambda: scaled_dot_product_attention(np.ones((2, 4)), np.ones(4), np.ones((2, 1))), "key needs at least 2 axes (positions, features), got shape (4,)"),
+        (lambda: scaled_dot_product_attention(np.ones((2, 4)), np.ones((2, 4)), np.ones(2)), "value needs at least 2 axes (positions, features), got shape (2,)"),
+        (lambda: scaled_dot_product_attention(np.ones((3, 4)), np.ones((5, 5)), np.ones((5, 2))), "query has size 4 in its last axis but key has 5; queries and keys must have the same size E"),
+        (lambda: scaled_dot_product_attention(np.ones((3, 4)), np.ones((5, 4)), np.ones((6, 2))), "key has 5 positions but value has 6; every key needs exactly one value"),
+        (lambda: scaled_dot_product_attention(np.ones((2, 3, 4)), np.ones((3, 5, 4)), np.ones((3, 5, 2))), "batch dimensions do not broadcast: query (2, 3, 4), key (3, 5, 4), value (3, 5, 2)"),
+        (lambda: scaled_dot_product_attention(np.ones((3, 4)), np.ones((5, 4)), np.ones((5, 2)), mask=np.ones((3, 5), dtype=bool), is_causal=True), "pass either mask or is_causal=True, not both (as in torch)"),
+        (lambda: scaled_dot_product_attention(np.ones((3, 4)), np.ones((5, 4)), np.ones((5, 2)), scale=math.inf), "scale must be a finite number, got inf"),
+        (lambda: scaled_dot_product_attention(np.full((1, 1), 1e200), np.full((1, 1), 1e200), np.ones((1, 1))), "the scores overflowed or contain NaN; check the inputs for inf or NaN"),
+        (lambda: scaled_dot_product_attention(np.ones((3, 4)), np.ones((5, 4)), np.ones((5, 2)), mask=np.ones((4, 5), dtype=bool)), "mask of shape (4, 5) does not broadcast to the scores' shape (3, 5) (..., L, S)"),
+        (lambda: scaled_dot_product_attention(np.ones((3, 4)), np.ones((5, 4)), np.ones((5, 2)), mask=np.full((3, 5), np.nan)), "a float mask may hold finite numbers and -inf only"),
+        (lambda: scaled_dot_product_attention(np.ones((3, 4)), np.ones((5, 4)), np.ones((5, 2)), mask=np.full((3, 5), np.inf)), "a float mask may hold finite numbers and -inf only"),
+    ]  # fmt: skip
+    for call, message in cases:
+        with pytest.raises(ValueError) as error:
+            call()
+        assert str(error.value) == message
+
+
+def test_softmax_stability_with_a_tiny_temperature():
+    """A sign error in the max shift would turn these into inf or NaN."""
+    np.testing.assert_array_equal(softmax([1e300, 1e300], temperature=1e-8), [0.5, 0.5])
+    np.testing.assert_array_equal(softmax([1e300, 0.0], temperature=1e-8), [1.0, 0.0])
+    np.testing.assert_array_equal(softmax([-1e300, -1e300]), [0.5, 0.5])
+
+
+def test_masked_softmax_with_a_temperature_and_another_axis():
+    scores = np.array([[1.0, 2.0], [3.0, 5.0], [0.0, 0.0]])  # (3, 2)
+    mask = np.array([[True, True], [True, False], [False, True]])
+    cold = masked_softmax(scores, mask, axis=0, temperature=0.5)  # columns sum to 1
+    expected0 = np.exp(np.array([1.0, 3.0]) / 0.5) / np.exp(np.array([1.0, 3.0]) / 0.5).sum()
+    np.testing.assert_allclose(cold[:, 0], [expected0[0], expected0[1], 0.0])
+    np.testing.assert_allclose(
+        cold[:, 1], [np.exp(4.0) / (np.exp(4.0) + 1.0), 0.0, 1 / (np.exp(4.0) + 1.0)]
+    )
+    torch_weights = torch.softmax(
+        torch.tensor(scores / 0.5).masked_fill(~torch.tensor(mask), -math.inf), dim=0
+    ).numpy()
+    np.testing.assert_allclose(cold, torch_weights, atol=1e-12)
+
+
+def test_entropy_of_rows_along_any_axis():
+    weights = np.array([[0.5, 0.5, 0.0, 0.0], [0.25, 0.25, 0.25, 0.25]])
+    np.testing.assert_allclose(entropy(weights), [math.log(2), math.log(4)])
+    np.testing.assert_allclose(
+        entropy(weights, axis=0),
+        [-(0.5 * math.log(0.5) + 0.25 * math.log(0.25))] * 2 + [-0.25 * math.log(0.25)] * 2,
+    )
+    expected = torch.distributions.Categorical(probs=torch.tensor(weights)).entropy().numpy()
+    np.testing.assert_allclose(entropy(weights), expected)
+
+
+def test_padding_mask_takes_whole_number_floats_and_any_shape():
+    np.testing.assert_array_equal(padding_mask(np.array([2.0, 0.0]), 3), [[1, 1, 0], [0, 0, 0]])
+    assert padding_mask(np.array([[1, 2], [3, 0]]), 3).shape == (2, 2, 3)
+    assert padding_mask(np.array([], dtype=int), 4).shape == (0, 4)
+    np.testing.assert_array_equal(padding_mask(2, 3), [True, True, False])
+
+
+def test_edge_sizes():
+    assert causal_mask(0).shape == (0, 0)
+    assert causal_mask(0, 3).shape == (0, 3)
+    np.testing.assert_array_equal(causal_mask(3, 1), [[True], [True], [True]])
+    # E = 0: every score is 0 and the default scale stays 1, as in torch: uniform weights.
+    output, weights = scaled_dot_product_attention(np.ones((2, 0)), np.ones((3, 0)), np.eye(3))
+    np.testing.assert_allclose(weights, np.full((2, 3), 1 / 3))
+    np.testing.assert_allclose(output, np.full((2, 3), 1 / 3))
+    # S = 0: nothing to attend to; every query gets an empty row of weights and a zero output.
+    output, weights = scaled_dot_product_attention(
+        np.ones((2, 4)), np.ones((0, 4)), np.ones((0, 3))
+    )
+    assert weights.shape == (2, 0) and output.shape == (2, 3)
+    np.testing.assert_array_equal(output, np.zeros((2, 3)))
+
+
+def test_a_mask_larger_than_the_scores_is_refused():
+    with pytest.raises(ValueError, match=r"^mask of shape \(3, 6\) does not broadcast"):
+        scaled_dot_product_attention(
+            np.ones((3, 4)), np.ones((5, 4)), np.ones((5, 2)), mask=np.ones((3, 6), dtype=bool)
+        )
+
+
+def test_a_float_mask_is_added_not_multiplied(rng):
+    q, k, v = random_qkv(rng, batch=())
+    shift = np.zeros((4, 6))
+    shift[:, 0] = 2.0  # favour key 0 by exactly e^2
+    _, plain = scaled_dot_product_attention(q, k, v)
+    _, shifted = scaled_dot_product_attention(q, k, v, mask=shift)
+    ratio = (shifted[:, 0] / shifted[:, 1]) / (plain[:, 0] / plain[:, 1])
+    np.testing.assert_allclose(ratio, math.exp(2.0))

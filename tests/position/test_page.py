@@ -91,3 +91,10 @@ def test_exercises_are_checked_against_the_screen(app):
     app.radio(key="answer_rotary").set_value("m = 3, n = 5")
     app.button(key="FormSubmitter:exercise_rotary-Check").click().run()
     assert any(item.value.startswith("Not this one") for item in app.error)
+
+
+def test_swapping_a_word_with_itself_is_explained():
+    app = run_page(PAGE, query={"first": "1 · dog", "second": "1 · dog"})
+    assert_clean(app)
+    assert "Pick two different words to swap." in texts(app)
+    assert {item.label: item.value for item in app.metric}["With positions"] == "0 exactly"

@@ -158,3 +158,16 @@ def test_exercises_check_answers_computed_from_the_screen(app):
     # √9 = 3 is right; the hand-computed entry was for d = 5 and is re-checked against d = 9.
     assert [item.value for item in app.success] == ["Right."]
     assert any(item.value.startswith("Not quite") for item in app.error)
+
+
+def test_infinite_and_huge_numbers_in_the_address_get_a_note_not_an_exception():
+    app = run_page(PAGE, query={"seed": "inf", "d": "1e400", "positions": "nan"})
+    assert_clean(app)
+    assert address_notes(app) == [
+        "The link set **Embedding size d** to “1e400”, which is not a whole number from 1 to "
+        "16. The page uses **5**.",
+        "The link set **Seed** to “inf”, which is not a whole number from 0 to 9999. "
+        "The page uses **0**.",
+        "The link set **Add positions** to “nan”, which is not true or false. The page uses "
+        "**off**.",
+    ]
