@@ -13,6 +13,7 @@ tests/browser/test_browser.py opens a deep link on a fresh server to keep it so.
 
 import streamlit as st
 
+from app import process
 from app.catalog import SECTIONS, demos_in
 
 st.set_page_config(
@@ -21,6 +22,8 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="expanded",
 )
+
+process.configure()  # once per server process: one BLAS thread (see app/process.py)
 
 home = st.Page("demos/home.py", title="Home", icon=":material/home:", url_path="home", default=True)
 sections = {"Start here": [home]}

@@ -75,7 +75,7 @@ DEMOS: tuple[Demo, ...] = (
         section="Foundations",
         promise="Reorder a sentence and the outputs only reorder: attention alone is blind "
         "to word order, until sinusoidal or rotary positions are added.",
-        minutes=10,
+        minutes=5,
         minutes_short=0,
         objectives=(
             "Show that self-attention without positions is permutation-equivariant, and "
@@ -139,6 +139,22 @@ DEMOS: tuple[Demo, ...] = (
         objectives=(
             "Describe what each head of a small model attends to, from its pattern.",
             "Trace how heads are concatenated and mixed by W_o, and what switching one off does.",
+        ),
+    ),
+    Demo(
+        slug="cost_of_attention",
+        title="The cost of attention",
+        icon=":material/speed:",
+        section="Multi-head and beyond",
+        promise="Watch exact attention's time and memory grow like n², then trade accuracy "
+        "for speed with random features and clusters.",
+        minutes=5,
+        minutes_short=0,
+        objectives=(
+            "Read the n² growth of exact attention's time and memory from a log-log plot, and "
+            "say why a fused kernel saves memory but not arithmetic.",
+            "Explain how random features and clustering make attention linear in n, and "
+            "measure what each costs in accuracy and where it starts to pay off.",
         ),
     ),
     Demo(

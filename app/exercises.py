@@ -24,11 +24,17 @@ from lab.exercises import (
 _PROGRESS = "_exercise_progress"  # session key: {slug: {exercise key: True once answered right}}
 _ANSWERED = "_exercise_answered"  # session key: {slug: {exercise key: last answer checked}}
 _TOTAL = "_exercise_total"  # session key: {slug: number of exercises the page showed}
+_SHOWN = "_exercise_shown"  # session key: {slug: the exercises as last shown} (the answer key)
 
 
 def progress(slug: str) -> dict[str, bool]:
     """This session's results on a page: exercise key -> answered right at least once."""
     return dict(st.session_state.get(_PROGRESS, {}).get(slug, {}))
+
+
+def shown(slug: str) -> tuple[Exercise, ...]:
+    """The exercises the page showed last in this session, answers included (the answer key)."""
+    return tuple(st.session_state.get(_SHOWN, {}).get(slug, ()))
 
 
 def total(slug: str) -> int:
@@ -63,6 +69,7 @@ def show(slug: str, exercises: Sequence[Exercise]) -> None:
     """The "Try this" section: every exercise with its answer box, hint and explanation."""
     st.subheader("Try this", anchor=False)
     st.session_state.setdefault(_TOTAL, {})[slug] = len(exercises)
+    st.session_state.setdefault(_SHOWN, {})[slug] = tuple(exercises)
     answered = st.session_state.get(_ANSWERED, {}).get(slug, {})
     for number, exercise in enumerate(exercises, 1):
         with st.container(border=True):

@@ -7,6 +7,11 @@ shipped timing measurements with their analysis. Importing this package
 imports no torch, scikit-learn or Streamlit: k-means loads scikit-learn on
 first use, and the timing code that imports torch lives in
 :mod:`lab.cost_of_attention.measure`, imported only where a measurement runs.
+
+The page's own layer is imported from its modules: :mod:`.study` (the error
+study, the small example and readings of the figures), :mod:`.charts` (its
+Vega-Lite builders), :mod:`.exercises` and :mod:`.threads` (one BLAS and
+OpenMP thread for the heavier numpy work, without leaking the setting).
 """
 
 from lab.cost_of_attention.accuracy import (

@@ -62,7 +62,10 @@ class CostOfAttentionConfig:
     magnitude: float = 0.5
     heatmap_n: int = 12  # n of the side-by-side weight heatmaps: 12 labelled rows stay readable
     seed: int = 0  # one seed for the data and for the methods' randomness
-    sweep_seeds: int = 5  # seeds averaged in each error sweep; their spread is drawn as a band
+    # Seeds averaged in each error sweep; their spread is drawn as a band. Three give a band
+    # and keep a sweep at a new (n, d, a, seed) to a few tenths of a second on the shared
+    # machine (five took about twice as long).
+    sweep_seeds: int = 3
     measure_d: int = 64  # d of the timed runs: a typical head size
     measure_features: int = 64  # r of the timed Performer runs
     measure_clusters: int = 16  # C of the timed clustered runs

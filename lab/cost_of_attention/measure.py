@@ -27,8 +27,9 @@ the time per call is the least over the loops. Memory is measured in one more ru
 numpy code, torch.profiler's allocation events for torch (torch's CPU
 allocator is invisible to tracemalloc).
 
-Only one measurement runs at a time in a process (a lock): two at once on a
-small server would only measure each other. tracemalloc and the profiler see
+Only one measurement runs at a time in a process (it holds
+:data:`lab.cost_of_attention.threads.SETTINGS_LOCK`, as the error sweeps do):
+two at once on a small server would only measure each other. tracemalloc and the profiler see
 the whole process, so another session computing at the same moment adds to
 the memory figures; the times are noisy on a shared machine anyway.
 
@@ -45,7 +46,6 @@ import itertools
 import math
 import os
 import platform
-import threading
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
@@ -54,7 +54,6 @@ import numpy as np
 import sklearn
 import torch
 import torch.nn.functional as F
-from threadpoolctl import threadpool_limits
 
 from lab.attention import FloatArray, scaled_dot_product_attention
 from lab.checks import check_float, check_int
@@ -69,6 +68,7 @@ from lab.cost_of_attention.config import (
     PAGE_MEASURE_N_VALUES,
     CostOfAttentionConfig,
 )
+from lab.cost_of_attention.threads import one_thread
 from lab.cost_of_attention.timings import (
     Implementation,
     MachineInfo,
@@ -80,7 +80,6 @@ from lab.cost_of_attention.timings import (
 from lab.torch_utils import use_one_thread
 
 _DEFAULTS = CostOfAttentionConfig()
-_MEASURE_LOCK = threading.Lock()
 DTYPE = np.float32  # what models run in; torch's fused CPU kernels are built for it
 NOISE_NOTE = (
     "Measured on a shared machine: other work ran at the same time, so the times are "
@@ -384,7 +383,7 @@ def measure(
     measured: list[int] = []
     seconds: dict[Implementation, list[float]] = {item: [] for item in chosen}
     peaks: dict[Implementation, list[int]] = {item: [] for item in chosen}
-    with _MEASURE_LOCK, threadpool_limits(limits=1):
+    with one_thread():
         machine = machine_info()
         start = time.perf_counter()
         previous: tuple[int, float, list[float]] | None = None

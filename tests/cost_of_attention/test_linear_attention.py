@@ -83,13 +83,15 @@ def test_the_similarity_is_not_softmax():
     assert softmax_weights[0, 0] > 0.99 > weights[0, 0]
 
 
+# Entries of 0 or of magnitude at least 1e-100: products of features then stay normal
+# floats. Subnormal features (5e-324) lose their relative precision in every product, and
+# no row can sum to 1 to 1e-12 then; no page gives such inputs.
+ENTRIES = st.one_of(st.just(0.0), st.floats(1e-100, 20), st.floats(-20, -1e-100))
+
+
 @settings(max_examples=60, deadline=None)
 @given(
-    hnp.arrays(
-        np.float64,
-        st.tuples(st.integers(1, 5), st.integers(1, 4)),
-        elements=st.floats(-20, 20, allow_nan=False),
-    ),
+    hnp.arrays(np.float64, st.tuples(st.integers(1, 5), st.integers(1, 4)), elements=ENTRIES),
     st.integers(1, 6),
     st.sampled_from(list(FeatureMap)),
 )
