@@ -4,10 +4,10 @@
     .venv/bin/python scripts/train_tiny_transformer.py --seed 7   # another seed
     .venv/bin/python scripts/train_tiny_transformer.py --out /tmp/tiny  # elsewhere
 
-Same seed, same weights (torch on CPU is deterministic for this model). The
-checkpoint is lab/checkpoints/tiny_transformer.npz (float32 weights) and
-tiny_transformer.json (configuration, metrics and every head's pattern scores
-on held-out sentences, which tests/test_tiny_transformer.py checks again).
+Same seed, same weights (torch on CPU, one thread, is deterministic for this
+model). The checkpoint is lab/checkpoints/multi_head.npz (float32 weights) and
+multi_head.json (configuration, metrics and every head's pattern scores on
+held-out sentences, which tests/multi_head/test_tiny_transformer.py checks again).
 """
 
 from __future__ import annotations
@@ -19,18 +19,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lab.head_patterns import PATTERN_LABELS, PATTERNS, SPECIALISED_AT
-from lab.tiny_transformer import (
+from lab.multi_head import (
     CHECKPOINT,
+    PATTERN_LABELS,
+    PATTERNS,
+    SPECIALISED_AT,
     TinyConfig,
-    TrainConfig,
+    TinyTrainConfig,
     save_checkpoint,
-    train,
+    specialised_heads,
 )
+from lab.multi_head.train import train
 
 
 def main() -> int:
-    defaults = TrainConfig()
+    defaults = TinyTrainConfig()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=defaults.seed, help="training seed")
     parser.add_argument("--steps", type=int, default=defaults.steps, help="Adam steps")
@@ -49,15 +52,14 @@ def main() -> int:
     for name, value in model.metrics.items():
         print(f"  {name}: {value:.4f}")
     print(f"\npattern scores on {train_config.eval_sentences} held-out sentences:")
-    print("  head     " + "  ".join(f"{name[:10]:>10}" for name in PATTERNS))
+    print("  head     " + "  ".join(f"{name.value[:10]:>10}" for name in PATTERNS))
     for layer, heads in enumerate(model.scores):
         for head, row in enumerate(heads):
             cells = "  ".join(f"{value:10.3f}" for value in row)
             print(f"  L{layer + 1} H{head + 1}    {cells}")
     found = {
         f"L{layer + 1} H{head + 1}": PATTERN_LABELS[pattern]
-        for layer in range(model.config.num_layers)
-        for head, pattern in model.layer_scores(layer).specialised().items()
+        for (layer, head), pattern in specialised_heads(model).items()
     }
     print(f"\nheads scoring >= {SPECIALISED_AT} on one pattern: {found or 'none'}")
     return 0

@@ -19,28 +19,52 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from lab.toy_language import antecedents
+from lab.checks import as_real
+from lab.multi_head.toy_language import antecedents
 
-PATTERNS: tuple[str, ...] = ("previous", "next", "first", "same word", "antecedent", "self")
-PATTERN_LABELS: dict[str, str] = {
-    "previous": "previous token",
-    "next": "next token",
-    "first": "first token",
-    "same word": "same word elsewhere",
-    "antecedent": "pronoun → its noun",
-    "self": "itself",
+
+class Pattern(StrEnum):
+    """Where a head with a habit looks from each query; the values name them in checkpoints."""
+
+    PREVIOUS = "previous"
+    NEXT = "next"
+    FIRST = "first"
+    SAME_WORD = "same word"
+    ANTECEDENT = "antecedent"
+    SELF = "self"
+
+    @property
+    def label(self) -> str:
+        """How the page names the pattern in a sentence: ``"previous token"``."""
+        return PATTERN_LABELS[self]
+
+    @property
+    def short(self) -> str:
+        """A column heading of the pattern tables: ``"pronoun→noun"``."""
+        return {Pattern.ANTECEDENT: "pronoun→noun", Pattern.SELF: "itself"}.get(self, self.value)
+
+
+PATTERNS: tuple[Pattern, ...] = tuple(Pattern)
+PATTERN_LABELS: dict[Pattern, str] = {
+    Pattern.PREVIOUS: "previous token",
+    Pattern.NEXT: "next token",
+    Pattern.FIRST: "first token",
+    Pattern.SAME_WORD: "same word elsewhere",
+    Pattern.ANTECEDENT: "pronoun → its noun",
+    Pattern.SELF: "itself",
 }
 # Looking at yourself is what a head does when nothing else helps; it does not
 # count as specialising.
-SPECIALISED_PATTERNS: tuple[str, ...] = ("previous", "next", "first", "same word", "antecedent")
+SPECIALISED_PATTERNS: tuple[Pattern, ...] = PATTERNS[:-1]
 SPECIALISED_AT = 0.6  # a head specialises in a pattern when its score reaches this
 
 
-def pattern_targets(tokens: Sequence[str]) -> dict[str, NDArray[np.bool_]]:
+def pattern_targets(tokens: Sequence[str]) -> dict[Pattern, NDArray[np.bool_]]:
     """For each pattern, a boolean ``(L, S)`` matrix: ``True`` at the targets of row ``i``.
 
     A row that is all ``False`` is a query where the pattern does not apply
@@ -52,20 +76,20 @@ def pattern_targets(tokens: Sequence[str]) -> dict[str, NDArray[np.bool_]]:
         raise ValueError("pattern_targets needs at least one token")
     positions = np.arange(length)
     targets = {
-        "previous": positions[None, :] == positions[:, None] - 1,
-        "next": positions[None, :] == positions[:, None] + 1,
-        "first": (positions[None, :] == 0) & (positions[:, None] >= 1),
-        "self": np.eye(length, dtype=bool),
+        Pattern.PREVIOUS: positions[None, :] == positions[:, None] - 1,
+        Pattern.NEXT: positions[None, :] == positions[:, None] + 1,
+        Pattern.FIRST: (positions[None, :] == 0) & (positions[:, None] >= 1),
+        Pattern.SELF: np.eye(length, dtype=bool),
     }
     words = np.array(list(tokens), dtype=object)
     # the same token: two unknown words both read as <unk> count as the same word
     same = (words[:, None] == words[None, :]) & ~np.eye(length, dtype=bool)
-    targets["same word"] = same
+    targets[Pattern.SAME_WORD] = same
     antecedent = np.zeros((length, length), dtype=bool)
     for pronoun, candidates in antecedents(tokens).items():
         if len(candidates) == 1:
             antecedent[pronoun, candidates[0]] = True
-    targets["antecedent"] = antecedent
+    targets[Pattern.ANTECEDENT] = antecedent
     return {name: targets[name] for name in PATTERNS}
 
 
@@ -82,10 +106,13 @@ class PatternScores:
     scores: NDArray[np.floating]
     rows: NDArray[np.int64]
 
-    def score(self, head: int, pattern: str) -> float:
-        return float(self.scores[head, PATTERNS.index(pattern)])
+    def score(self, head: int, pattern: Pattern | str) -> float:
+        """Head ``head``'s score on ``pattern`` (NaN if the pattern never applied)."""
+        return float(self.scores[head, PATTERNS.index(Pattern(pattern))])
 
-    def best(self, head: int, patterns: Sequence[str] = SPECIALISED_PATTERNS) -> tuple[str, float]:
+    def best(
+        self, head: int, patterns: Sequence[Pattern] = SPECIALISED_PATTERNS
+    ) -> tuple[Pattern, float]:
         """The pattern (among ``patterns``) with the head's highest score, and that score."""
         columns = [PATTERNS.index(name) for name in patterns]
         values = self.scores[head, columns]
@@ -94,7 +121,7 @@ class PatternScores:
         index = int(np.nanargmax(values))
         return patterns[index], float(values[index])
 
-    def specialised(self, threshold: float = SPECIALISED_AT) -> dict[int, str]:
+    def specialised(self, threshold: float = SPECIALISED_AT) -> dict[int, Pattern]:
         """Heads whose best specialised pattern scores at least ``threshold``: ``{head: pattern}``."""
         found = {}
         for head in range(self.scores.shape[0]):
@@ -119,10 +146,16 @@ def pattern_scores(
         targets summed over every applicable row of every sentence, divided by
         the number of those rows.
     """
+    head_weights, sentences = list(head_weights), list(sentences)
+    if len(head_weights) != len(sentences):
+        raise ValueError(
+            f"{len(head_weights)} sets of head weights for {len(sentences)} sentences; "
+            "pass one (H, L, L) array per sentence"
+        )
     totals: NDArray[np.floating] | None = None
     rows = np.zeros(len(PATTERNS), dtype=np.int64)
     for weights, tokens in zip(head_weights, sentences, strict=True):
-        array = np.asarray(weights, dtype=float)
+        array = as_real("head weights", weights, dtype=np.float64)
         length = len(tokens)
         if array.ndim != 3 or array.shape[1:] != (length, length):
             raise ValueError(

@@ -38,9 +38,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lab.attention import FloatArray
-from lab.head_patterns import PatternScores, pattern_scores, pattern_targets
-from lab.multihead import MultiHeadSteps, multi_head_steps
-from lab.toy_language import (
+from lab.multi_head.compute import MultiHeadSteps, multi_head_steps
+from lab.multi_head.head_patterns import Pattern, PatternScores, pattern_scores, pattern_targets
+from lab.multi_head.toy_language import (
     AGREEMENT_CLASSES,
     MAX_TOKENS,
     TOKENS,
@@ -79,13 +79,13 @@ class HandHead:
 
     Attributes:
         name: short name, e.g. ``"previous token"``.
-        pattern: the :data:`lab.head_patterns.PATTERNS` entry it implements.
+        pattern: the :class:`Pattern` it implements.
         rule: one sentence saying how ``W_q`` and ``W_k`` produce the pattern.
         w_q: ``(F, E)``; ``w_k``: ``(F, E)``; ``w_v``: ``(F, T)``.
     """
 
     name: str
-    pattern: str
+    pattern: Pattern
     rule: str
     w_q: FloatArray
     w_k: FloatArray
@@ -119,7 +119,7 @@ def features(tokens: tuple[str, ...] | list[str]) -> FloatArray:
     if length > MAX_TOKENS:
         raise ValueError(
             f"the hand-set heads know {MAX_TOKENS} positions, got {length} tokens; "
-            "tokenize with max_tokens to cut the sentence"
+            "read the sentence with toy_tokens, which keeps the first max_tokens"
         )
     x = np.zeros((length, len(FEATURES)))
     for position, token in enumerate(tokens):
@@ -146,7 +146,7 @@ def _type_values() -> FloatArray:
 
 
 def _positional_head(
-    name: str, pattern: str, offset: int, config: HandHeadsConfig, rule: str
+    name: str, pattern: Pattern, offset: int, config: HandHeadsConfig, rule: str
 ) -> HandHead:
     """A head whose query at position i looks for the key at position i + offset."""
     w_q, w_k = _empty(config)
@@ -169,7 +169,22 @@ def _first_token_head(config: HandHeadsConfig) -> HandHead:
         "Every query is the same (the bias feature), and only the key at position 0 "
         "answers it, so every row looks at the first token."
     )
-    return HandHead("first token", "first", rule, w_q, w_k, _type_values())
+    return HandHead("first token", Pattern.FIRST, rule, w_q, w_k, _type_values())
+
+
+def _own_position(
+    w_q: FloatArray, w_k: FloatArray, first: int, score: float, config: HandHeadsConfig
+) -> None:
+    """Add ``score`` to every token's match with itself, in columns ``first, first + 1, ...``.
+
+    Query and key at position ``i`` both light up column ``first + i``, so the
+    term only ever meets the token itself.
+    """
+    on = math.sqrt(config.key_size)
+    for position in range(MAX_TOKENS):
+        row = FEATURE_INDEX[f"pos {position}"]
+        w_q[row, first + position] = on
+        w_k[row, first + position] = score
 
 
 def _same_word_head(config: HandHeadsConfig) -> HandHead:
@@ -187,18 +202,14 @@ def _same_word_head(config: HandHeadsConfig) -> HandHead:
         row = FEATURE_INDEX[f"word: {token}"]
         w_q[row, column] = on  # query "I am word w" ...
         w_k[row, column] = config.strength  # ... meets key "I am word w"
-    for position in range(MAX_TOKENS):
-        row = FEATURE_INDEX[f"pos {position}"]
-        column = len(words) + position
-        w_q[row, column] = on
-        # at its own position a word's match is lowered from beta to alpha
-        w_k[row, column] = config.fallback - config.strength
+    # at its own position a word's match is lowered from beta to alpha
+    _own_position(w_q, w_k, len(words), config.fallback - config.strength, config)
     rule = (
         "Query and key both carry the word itself, so a word matches every copy of "
         "itself; a position term takes the match back down at the word's own position, "
         "so another copy wins and a word with no copy rests on itself."
     )
-    return HandHead("same word", "same word", rule, w_q, w_k, _type_values())
+    return HandHead("same word", Pattern.SAME_WORD, rule, w_q, w_k, _type_values())
 
 
 def _pronoun_head(config: HandHeadsConfig) -> HandHead:
@@ -207,16 +218,13 @@ def _pronoun_head(config: HandHeadsConfig) -> HandHead:
     for column, pronoun in enumerate(AGREEMENT_CLASSES):
         w_q[FEATURE_INDEX[f"word: {pronoun}"], column] = on  # query "I am she" ...
         w_k[FEATURE_INDEX[f"noun ~ {pronoun}"], column] = config.strength  # ... meets "noun ~ she"
-    for position in range(MAX_TOKENS):
-        row = FEATURE_INDEX[f"pos {position}"]
-        column = len(AGREEMENT_CLASSES) + position
-        w_q[row, column] = on
-        w_k[row, column] = config.fallback  # anyone else rests on itself
+    _own_position(w_q, w_k, len(AGREEMENT_CLASSES), config.fallback, config)  # rest on itself
     rule = (
-        "Only pronouns send a query (he, she, it, they each light up their own column), "
-        "and only nouns of the agreeing class answer it; every other word rests on itself."
+        "Only pronouns ask for a noun (he, she, it, they each light up their own column), "
+        "and only nouns of the agreeing class answer; every other word, and a pronoun that "
+        "no noun answers, rests on itself."
     )
-    return HandHead("pronoun → noun", "antecedent", rule, w_q, w_k, _type_values())
+    return HandHead("pronoun → noun", Pattern.ANTECEDENT, rule, w_q, w_k, _type_values())
 
 
 @cache
@@ -234,7 +242,7 @@ def hand_model(config: HandHeadsConfig = HandHeadsConfig()) -> HandModel:
     heads = (
         _positional_head(
             "previous token",
-            "previous",
+            Pattern.PREVIOUS,
             -1,
             config,
             "The query at position i and the key at position i-1 light up the same column, "
@@ -243,7 +251,7 @@ def hand_model(config: HandHeadsConfig = HandHeadsConfig()) -> HandModel:
         ),
         _positional_head(
             "next token",
-            "next",
+            Pattern.NEXT,
             +1,
             config,
             "The query at position i and the key at position i+1 light up the same column, "
@@ -310,7 +318,7 @@ def intended_targets(tokens: tuple[str, ...] | list[str]) -> NDArray[np.bool_]:
     out = np.zeros((len(model.heads), length, length), dtype=bool)
     for index, head in enumerate(model.heads):
         target = targets[head.pattern].copy()
-        if head.pattern == "antecedent":
+        if head.pattern is Pattern.ANTECEDENT:
             # a pronoun with several agreeing nouns looks at all of them
             for pronoun in np.flatnonzero([t in AGREEMENT_CLASSES for t in tokens]):
                 for noun in range(length):

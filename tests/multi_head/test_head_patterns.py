@@ -5,13 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lab.head_patterns import (
+from lab.multi_head import (
+    PATTERN_LABELS,
     PATTERNS,
+    SPECIALISED_PATTERNS,
+    Pattern,
     PatternScores,
     describe,
     pattern_scores,
     pattern_targets,
 )
+from tests.multi_head.helpers import exactly
 
 GIRL = ("the", "girl", "saw", "the", "dog", "because", "she", "was", "tired", ".")
 
@@ -34,7 +38,7 @@ def test_unknown_words_are_the_same_token_and_ambiguous_pronouns_have_no_target(
     targets = pattern_targets(tokens)
     assert np.argwhere(targets["same word"]).tolist() == [[0, 2], [2, 0]]
     assert not targets["antecedent"].any()  # cat and mat both agree with "it"
-    with pytest.raises(ValueError, match="at least one token"):
+    with pytest.raises(ValueError, match=exactly("pattern_targets needs at least one token")):
         pattern_targets(())
 
 
@@ -89,11 +93,31 @@ def test_describe_says_when_no_pattern_stands_out():
 
 
 def test_bad_inputs():
-    with pytest.raises(ValueError, match=r"shape \(H, 3, 3\)"):
+    wrong_shape = "head weights must have shape (H, 3, 3) for a sentence of 3 tokens, got (2, 3, 4)"
+    with pytest.raises(ValueError, match=exactly(wrong_shape)):
         pattern_scores([np.ones((2, 3, 4))], [("a", "b", "c")])
-    with pytest.raises(ValueError, match="every sentence needs 2 heads"):
+    with pytest.raises(ValueError, match=exactly("every sentence needs 2 heads, got 3")):
         pattern_scores([np.ones((2, 2, 2)), np.ones((3, 2, 2))], [("a", "b"), ("a", "b")])
-    with pytest.raises(ValueError, match="at least one sentence"):
+    with pytest.raises(ValueError, match=exactly("pattern_scores needs at least one sentence")):
         pattern_scores([], [])
-    with pytest.raises(ValueError):
+    unmatched = "1 sets of head weights for 0 sentences; pass one (H, L, L) array per sentence"
+    with pytest.raises(ValueError, match=exactly(unmatched)):
         pattern_scores([np.ones((1, 2, 2))], [])
+    with pytest.raises(ValueError, match=exactly("'colour' is not a valid Pattern")):
+        PatternScores(np.zeros((1, 6)), np.ones(6, dtype=np.int64)).score(0, "colour")
+
+
+def test_patterns_are_a_closed_set_with_labels():
+    assert PATTERNS == tuple(Pattern) and len(PATTERNS) == 6
+    assert Pattern("same word") is Pattern.SAME_WORD  # the value a checkpoint stores
+    assert SPECIALISED_PATTERNS == PATTERNS[:-1] and Pattern.SELF not in SPECIALISED_PATTERNS
+    assert [pattern.label for pattern in PATTERNS] == [PATTERN_LABELS[p] for p in PATTERNS]
+    assert Pattern.PREVIOUS.label == "previous token"
+    assert [pattern.short for pattern in PATTERNS] == [
+        "previous",
+        "next",
+        "first",
+        "same word",
+        "pronoun→noun",
+        "itself",
+    ]

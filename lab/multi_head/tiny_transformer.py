@@ -1,31 +1,33 @@
-"""A tiny transformer trained on the toy language, and what its heads learned.
+"""A tiny transformer trained on the toy language, and what its heads learned (numpy).
 
-The model reads a whole sentence of the toy language (:mod:`lab.toy_language`)
-and has three jobs at every word, each with its own linear read-out (:data:`JOBS`):
+The model reads a whole sentence of the toy language
+(:mod:`lab.multi_head.toy_language`) and has three jobs at every word, each
+with its own linear read-out (:class:`Job`):
 
 * ``previous``: name the word just before it;
 * ``next``: name the word just after it;
 * ``referent``: at a pronoun, name the noun it refers to (``she`` -> ``girl``).
 
 The jobs say *what* to find, never *how*: which head ends up looking where is
-left to training, and :mod:`lab.head_patterns` measures what each head learned.
-With the default seed three heads of the first layer specialise clearly (on the
-previous token, the next token, and from a pronoun to its noun); with other
-seeds the jobs are often shared between several heads, fewer of them above the
-0.6 mark, which is itself worth seeing.
+left to training, and :mod:`lab.multi_head.head_patterns` measures what each
+head learned. With the default seed three heads of the first layer specialise
+clearly (on the previous token, the next token, and from a pronoun to its
+noun); another seed can share the jobs between heads instead (seed 4 does every
+job with no head above the 0.6 mark), which is itself worth seeing.
 
 Two layers of four-head self-attention (pre-LayerNorm, bias-free attention
 projections, a small ReLU feed-forward block, learned positions) are trained
-with torch; the page runs the same forward pass in numpy
-(:func:`forward`, built on :func:`lab.multihead.multi_head_steps`), so showing
-the shipped checkpoint never imports torch. Torch is imported only inside
-:func:`train` and :func:`torch_forward`.
+with torch (:mod:`lab.multi_head.train`, the only module here that imports
+it); this module runs the same forward pass in numpy (:func:`forward`, built
+on :func:`lab.multi_head.multi_head_steps`), so showing the shipped checkpoint
+never imports torch.
 
 The checkpoint is two files in ``lab/checkpoints/``: the weights
-(``tiny_transformer.npz``, float32) and a JSON record of the configuration, the
-training metrics and each head's pattern scores on held-out sentences (see
-:mod:`lab.head_patterns`). ``scripts/train_tiny_transformer.py`` rebuilds both
-from a seed.
+(``multi_head.npz``, float32) and a JSON record of the configuration, the
+training metrics and each head's pattern scores on held-out sentences
+(``multi_head.json``). :func:`save_checkpoint` and :func:`load_checkpoint` are
+the one pair that writes and reads them; ``scripts/train_tiny_transformer.py``
+rebuilds both from a seed.
 
 Shapes:
     B   batch of sentences (any number of leading dimensions in :func:`forward`)
@@ -42,18 +44,19 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from lab.attention import FloatArray, softmax
-from lab.head_patterns import PATTERNS, PatternScores, pattern_scores
-from lab.multihead import MultiHeadSteps, multi_head_steps
-from lab.toy_language import (
+from lab.checks import as_real, check_int
+from lab.multi_head.compute import MultiHeadSteps, multi_head_steps
+from lab.multi_head.head_patterns import PATTERNS, PatternScores, pattern_scores
+from lab.multi_head.toy_language import (
     MAX_TOKENS,
     PAD,
     TOKEN_IDS,
@@ -63,14 +66,33 @@ from lab.toy_language import (
     generate_sentences,
 )
 
-CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"
-CHECKPOINT = CHECKPOINT_DIR / "tiny_transformer.npz"
-JOBS: tuple[str, ...] = ("previous", "next", "referent")  # what the model names at each word
+CHECKPOINT_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
+CHECKPOINT = CHECKPOINT_DIR / "multi_head.npz"  # and multi_head.json beside it
 IGNORE = -100  # target of a position that has no answer to learn (torch's ignore_index)
 LAYER_NORM_EPS = 1e-5  # torch's default
 
 Weights = dict[str, FloatArray]
-ProgressCallback = Callable[[int, int, float], None]
+ProgressCallback = Callable[[int, int, float], None]  # (step, total steps, loss)
+
+
+class Job(StrEnum):
+    """What the model names at every word; each job has its own read-out."""
+
+    PREVIOUS = "previous"
+    NEXT = "next"
+    REFERENT = "referent"
+
+    @property
+    def label(self) -> str:
+        """The job in the page's words: ``"the word before it"``."""
+        return {
+            Job.PREVIOUS: "the word before it",
+            Job.NEXT: "the word after it",
+            Job.REFERENT: "the noun it refers to",
+        }[self]
+
+
+JOBS: tuple[Job, ...] = tuple(Job)  # the read-outs' order in the weights and the logits
 
 
 @dataclass(frozen=True)
@@ -86,9 +108,7 @@ class TinyConfig:
 
     def __post_init__(self) -> None:
         for name in ("vocab_size", "max_len", "d_model", "num_heads", "num_layers", "d_ff"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_int(name, getattr(self, name), minimum=1)
         if self.d_model % self.num_heads:
             raise ValueError(
                 f"d_model ({self.d_model}) must be a multiple of num_heads ({self.num_heads})"
@@ -100,24 +120,21 @@ class TinyConfig:
 
 
 @dataclass(frozen=True)
-class TrainConfig:
-    """How the model is trained and measured."""
+class TinyTrainConfig:
+    """How the tiny transformer is trained and measured."""
 
-    seed: int = 3  # seeds the initial weights and the batches (3: two clearly specialised heads)
+    seed: int = 3  # seeds the initial weights and the batches (3: three layer-1 heads specialise)
     steps: int = 1500  # Adam steps; 10-30 s on two CPU cores
     batch_size: int = 64  # sentences per step
-    learning_rate: float = (
-        1e-2  # Adam's step size, decayed linearly to 10 %; 3e-3 spreads the heads
-    )
+    learning_rate: float = 1e-2  # Adam's step, decayed linearly to 10 %; 3e-3 spreads the heads
     train_sentences: int = 4000  # the training pool (the grammar allows many more)
     eval_sentences: int = 300  # held-out sentences, none of them in the training pool
     eval_seed: int = 10_000  # the held-out sentences come from their own stream
 
     def __post_init__(self) -> None:
+        check_int("seed", self.seed, minimum=0)
         for name in ("steps", "batch_size", "train_sentences", "eval_sentences"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_int(name, getattr(self, name), minimum=1)
         if not 0 < self.learning_rate < 1:
             raise ValueError(f"learning_rate must lie in (0, 1), got {self.learning_rate}")
 
@@ -130,13 +147,13 @@ class TrainedModel:
         config, train_config: how it was built.
         weights: parameter name -> array (see :func:`parameter_shapes`).
         scores: ``(N, H, P)`` pattern scores of every head on the held-out
-            sentences, patterns in :data:`lab.head_patterns.PATTERNS` order.
+            sentences, patterns in :data:`lab.multi_head.PATTERNS` order.
         metrics: final training loss, held-out accuracies, training time.
         loss_history: the training loss every few steps.
     """
 
     config: TinyConfig
-    train_config: TrainConfig
+    train_config: TinyTrainConfig
     weights: Weights
     scores: FloatArray
     metrics: dict[str, float]
@@ -275,7 +292,7 @@ def forward(
     tokens = _check_ids(ids, config)
     gates = np.ones((config.num_layers, config.num_heads))
     if head_gates is not None:
-        gates = np.asarray(head_gates, dtype=float)
+        gates = as_real("head_gates", head_gates, finite=True, dtype=np.float64)
         if gates.shape != (config.num_layers, config.num_heads):
             raise ValueError(
                 f"head_gates must have shape ({config.num_layers}, {config.num_heads}), "
@@ -340,7 +357,9 @@ def measure_patterns(
     return np.stack([pattern_scores(layer, sentences).scores for layer in per_layer])
 
 
-def held_out_sentences(train_config: TrainConfig = TrainConfig()) -> list[tuple[str, ...]]:
+def held_out_sentences(
+    train_config: TinyTrainConfig = TinyTrainConfig(),
+) -> list[tuple[str, ...]]:
     """The sentences the scores are measured on: none is in the training pool."""
     pool = set(generate_sentences(train_config.train_sentences, train_config.seed))
     return generate_sentences(train_config.eval_sentences, train_config.eval_seed, exclude=pool)
@@ -386,10 +405,18 @@ def make_batch(
 
 
 def evaluate(
-    weights: Weights, sentences: Sequence[Sequence[str]], config: TinyConfig = TinyConfig()
+    weights: Weights,
+    sentences: Sequence[Sequence[str]],
+    config: TinyConfig = TinyConfig(),
+    *,
+    head_gates: ArrayLike | None = None,
 ) -> dict[str, float]:
-    """Held-out accuracy of each job: the share of positions with an answer where
-    the top prediction is right. Keys ``"<job>_accuracy"``."""
+    """Accuracy of each job: the share of positions with an answer where the top
+    prediction is right. Keys ``"<job>_accuracy"``.
+
+    ``head_gates`` ``(N, H)`` switches heads off (0) as in :func:`forward`, to
+    measure what the model loses without them.
+    """
     correct = np.zeros(len(JOBS))
     total = np.zeros(len(JOBS))
     by_length: dict[int, list[Sequence[str]]] = {}
@@ -397,7 +424,8 @@ def evaluate(
         by_length.setdefault(len(sentence), []).append(sentence)
     for group in by_length.values():
         inputs, targets, _ = make_batch(group, max_len=len(group[0]))
-        guesses = forward(weights, inputs, config).probabilities.argmax(axis=-1)  # (B, J, L)
+        run = forward(weights, inputs, config, head_gates=head_gates)
+        guesses = run.probabilities.argmax(axis=-1)  # (B, J, L)
         answered = targets != IGNORE
         correct += np.sum((guesses == targets) & answered, axis=(0, 2))
         total += np.sum(answered, axis=(0, 2))
@@ -408,7 +436,7 @@ def evaluate(
 
 
 # ----------------------------------------------------------------------------
-# Training (torch)
+# Training (the numpy half: torch is in lab.multi_head.train)
 # ----------------------------------------------------------------------------
 
 
@@ -429,130 +457,9 @@ def init_weights(config: TinyConfig, seed: int) -> Weights:
     return weights
 
 
-def torch_forward(params, ids, valid, config: TinyConfig, head_gates=None):
-    """The forward pass of :func:`forward`, in torch, for a padded batch.
-
-    Args:
-        params: name -> tensor, as :func:`parameter_shapes`.
-        ids: ``(B, L)`` long tensor; valid: ``(B, L)`` bool tensor (False at padding).
-        head_gates: optional ``(N, H)`` tensor.
-
-    Returns:
-        ``(logits (B, L, V), [per layer (B, H, L, L) weights])``.
-    """
-    import torch
-
-    batch, length = ids.shape
-    H, E = config.num_heads, config.head_size
-    x = params["token_embedding"][ids] + params["position_embedding"][:length]
-    may_attend = valid[:, None, None, :]  # (B, 1, 1, S): padding is never a key
-    all_weights = []
-    for layer in range(config.num_layers):
-        p = f"layers.{layer}."
-        h = torch.nn.functional.layer_norm(
-            x, (config.d_model,), params[p + "ln1.weight"], params[p + "ln1.bias"], LAYER_NORM_EPS
-        )
-
-        def heads(matrix, h=h):
-            return (h @ matrix).view(batch, length, H, E).transpose(1, 2)  # (B, H, L, E)
-
-        q, k, v = heads(params[p + "w_q"]), heads(params[p + "w_k"]), heads(params[p + "w_v"])
-        scores = q @ k.transpose(-1, -2) / math.sqrt(E)  # (B, H, L, S)
-        scores = scores.masked_fill(~may_attend, float("-inf"))
-        weights = torch.softmax(scores, dim=-1)
-        out = weights @ v  # (B, H, L, E)
-        if head_gates is not None:
-            out = out * head_gates[layer][None, :, None, None]
-        concat = out.transpose(1, 2).reshape(batch, length, config.d_model)  # (B, L, H*E)
-        x = x + concat @ params[p + "w_o"]
-        h2 = torch.nn.functional.layer_norm(
-            x, (config.d_model,), params[p + "ln2.weight"], params[p + "ln2.bias"], LAYER_NORM_EPS
-        )
-        x = (
-            x
-            + torch.relu(h2 @ params[p + "ff.w1"] + params[p + "ff.b1"]) @ params[p + "ff.w2"]
-            + params[p + "ff.b2"]
-        )
-        all_weights.append(weights)
-    final = torch.nn.functional.layer_norm(
-        x, (config.d_model,), params["final_ln.weight"], params["final_ln.bias"], LAYER_NORM_EPS
-    )
-    logits = final[:, None] @ params["readout.w"] + params["readout.b"][:, None, :]
-    return logits, all_weights  # (B, J, L, V)
-
-
-def train(
-    config: TinyConfig = TinyConfig(),
-    train_config: TrainConfig = TrainConfig(),
-    progress: ProgressCallback | None = None,
-) -> TrainedModel:
-    """Train the tiny transformer with Adam, reproducibly from ``train_config.seed``.
-
-    Batches are drawn (with a numpy generator seeded from the seed) from a pool
-    of ``train_sentences`` grammar sentences; the loss is the cross-entropy at
-    the positions :func:`make_batch` gives a target. At the end, the heads'
-    pattern scores and the accuracies are measured on held-out sentences with
-    the numpy :func:`forward` (float32 weights), exactly as a checkpoint will be.
-
-    Args:
-        progress: called as ``progress(step, total_steps, loss)`` about 50 times.
-    """
-    import torch
-
-    # One thread: for a model this small, more threads only add overhead, and a
-    # fixed thread count keeps the arithmetic (and so the weights) identical on
-    # every machine.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return _train(torch, config, train_config, progress)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _train(torch, config, train_config, progress) -> TrainedModel:
-    started = time.perf_counter()
-    torch.manual_seed(train_config.seed)
-    pool = generate_sentences(train_config.train_sentences, train_config.seed)
-    rng = np.random.default_rng([train_config.seed, 1])
-    params = {
-        name: torch.tensor(value, dtype=torch.float32, requires_grad=True)
-        for name, value in init_weights(config, train_config.seed).items()
-    }
-    optimizer = torch.optim.Adam(params.values(), lr=train_config.learning_rate)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: 1.0 - 0.9 * step / max(train_config.steps, 1)
-    )
-    history: list[float] = []
-    report_every = max(1, train_config.steps // 50)
-    loss_value = float("nan")
-    for step in range(1, train_config.steps + 1):
-        picks = rng.integers(len(pool), size=train_config.batch_size)
-        inputs, targets, valid = make_batch([pool[index] for index in picks], config.max_len)
-        logits, _ = torch_forward(params, torch.from_numpy(inputs), torch.from_numpy(valid), config)
-        loss = torch.nn.functional.cross_entropy(
-            logits.reshape(-1, config.vocab_size),
-            torch.from_numpy(targets).reshape(-1),
-            ignore_index=IGNORE,
-        )
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        schedule.step()
-        loss_value = float(loss.detach())
-        if step % report_every == 0 or step == train_config.steps:
-            history.append(loss_value)
-            if progress is not None:
-                progress(step, train_config.steps, loss_value)
-    weights = {name: value.detach().numpy().astype(np.float32) for name, value in params.items()}
-    return finish(
-        config, train_config, weights, loss_value, tuple(history), time.perf_counter() - started
-    )
-
-
 def finish(
     config: TinyConfig,
-    train_config: TrainConfig,
+    train_config: TinyTrainConfig,
     weights: Weights,
     final_loss: float,
     history: tuple[float, ...],
@@ -627,7 +534,7 @@ def load_checkpoint(path: Path = CHECKPOINT) -> TrainedModel:
     if record.get("patterns") != list(PATTERNS):
         raise ValueError("the checkpoint's pattern scores use another list of patterns")
     config = TinyConfig(**record["config"])
-    train_config = TrainConfig(**record["train_config"])
+    train_config = TinyTrainConfig(**record["train_config"])
     with np.load(weights_path) as archive:
         weights = {name: archive[name] for name in archive.files}
     check_weights(weights, config)
@@ -665,19 +572,27 @@ def top_predictions(
 # ----------------------------------------------------------------------------
 
 
-def job_answer(tokens: Sequence[str], job: str, position: int) -> int | None:
+def as_job(job: Job | str) -> Job:
+    """``job`` as a :class:`Job`; a name that is not a job says which ones exist."""
+    try:
+        return Job(job)
+    except ValueError:
+        names = ", ".join(item.value for item in Job)
+        raise ValueError(f"job must be one of {names}, got {job!r}") from None
+
+
+def job_answer(tokens: Sequence[str], job: Job | str, position: int) -> int | None:
     """The position whose word is the right answer to ``job`` at ``position``, or ``None``.
 
     ``previous`` -> ``position - 1``; ``next`` -> ``position + 1``; ``referent``
     -> the antecedent of the pronoun at ``position`` (if it has exactly one).
     """
-    if job not in JOBS:
-        raise ValueError(f"job must be one of {JOBS}, got {job!r}")
+    job = as_job(job)
     if not 0 <= position < len(tokens):
         raise ValueError(f"position must lie in [0, {len(tokens) - 1}], got {position}")
-    if job == "previous":
+    if job is Job.PREVIOUS:
         return position - 1 if position >= 1 else None
-    if job == "next":
+    if job is Job.NEXT:
         return position + 1 if position + 1 < len(tokens) else None
     candidates = antecedents(tokens).get(position, ())
     return candidates[0] if len(candidates) == 1 else None
@@ -699,7 +614,7 @@ def gates_without(off: Iterable[tuple[int, int]], config: TinyConfig = TinyConfi
 def knockout_effects(
     weights: Weights,
     ids: ArrayLike,
-    job: str,
+    job: Job | str,
     position: int,
     answer_id: int,
     config: TinyConfig = TinyConfig(),
@@ -711,7 +626,7 @@ def knockout_effects(
     A head already in ``off`` gets the probability with ``off`` alone.
     """
     base_off = set(off)
-    job_index = JOBS.index(job)
+    job_index = JOBS.index(as_job(job))
     effects = np.empty((config.num_layers, config.num_heads))
     for layer in range(config.num_layers):
         for head in range(config.num_heads):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lab.toy_language import (
+from lab.multi_head import (
     AGREEMENT_CLASSES,
     EXAMPLES,
     KNOWN_WORDS,
@@ -25,9 +25,10 @@ from lab.toy_language import (
     is_noun,
     is_pronoun,
     resolved_antecedent,
-    tokenize,
+    toy_tokens,
     word_type,
 )
+from tests.multi_head.helpers import exactly
 
 
 def test_vocabulary_is_consistent():
@@ -80,7 +81,7 @@ def test_generation_is_reproducible_and_can_exclude():
     held_out = generate_sentences(100, seed=9, exclude=pool)
     assert pool.isdisjoint(held_out)
     assert generate_sentences(0, seed=1) == []
-    with pytest.raises(ValueError, match="count must be >= 0"):
+    with pytest.raises(ValueError, match=exactly("count must be at least 0, got -1")):
         generate_sentences(-1, seed=1)
     rng = np.random.default_rng(0)
     assert all(isinstance(token, str) for token in generate_sentence(rng))
@@ -88,22 +89,22 @@ def test_generation_is_reproducible_and_can_exclude():
 
 def test_examples_read_cleanly_and_only_the_last_is_ambiguous():
     for text in EXAMPLES:
-        read = tokenize(text)
+        read = toy_tokens(text)
         assert read.message is None and not read.unknown
         assert read.tokens[-1] == "."
     resolved = [
-        all(len(c) == 1 for c in antecedents(tokenize(text).tokens).values()) for text in EXAMPLES
+        all(len(c) == 1 for c in antecedents(toy_tokens(text).tokens).values()) for text in EXAMPLES
     ]
     assert resolved == [True] * (len(EXAMPLES) - 1) + [False]
 
 
 def test_antecedents_of_the_textbook_sentences():
-    girl = tokenize("The girl sat on the mat because she was tired.").tokens
+    girl = toy_tokens("The girl sat on the mat because she was tired.").tokens
     assert antecedents(girl) == {7: (1,)}
     assert resolved_antecedent(girl, 7) == 1
-    ball = tokenize("The dogs chased the ball and it rolled away.").tokens
+    ball = toy_tokens("The dogs chased the ball and it rolled away.").tokens
     assert resolved_antecedent(ball, 6) == 4  # "it" is the ball: the dogs are "they"
-    cat = tokenize("The cat sat on the mat because it was tired.").tokens
+    cat = toy_tokens("The cat sat on the mat because it was tired.").tokens
     assert antecedents(cat) == {7: (1, 5)}  # cat and mat both agree with "it"
     assert resolved_antecedent(cat, 7) is None
     assert antecedents(("she", "saw", "the", "girl")) == {0: ()}  # the noun comes after
@@ -112,14 +113,14 @@ def test_antecedents_of_the_textbook_sentences():
 
 
 def test_typed_sentences_are_lower_cased_and_split_from_punctuation():
-    read = tokenize("The Girl SAT.")
+    read = toy_tokens("The Girl SAT.")
     assert read.tokens == ("the", "girl", "sat", ".")
     np.testing.assert_array_equal(read.ids, [TOKEN_IDS[t] for t in read.tokens])
     assert read.message is None and read.dropped == 0
 
 
 def test_unknown_words_become_unk_and_are_named_once():
-    read = tokenize("The zebra saw the zebra, quickly")
+    read = toy_tokens("The zebra saw the zebra, quickly")
     assert read.tokens == ("the", UNK, "saw", "the", UNK, UNK, UNK)
     assert read.typed[1] == "zebra"
     assert read.unknown == ("zebra", ",", "quickly")
@@ -129,25 +130,25 @@ def test_unknown_words_become_unk_and_are_named_once():
 
 
 def test_special_tokens_cannot_be_typed():
-    read = tokenize(f"the {PAD} cat")
+    read = toy_tokens(f"the {PAD} cat")
     assert PAD not in read.tokens and UNK in read.tokens
 
 
 def test_many_unknown_words_are_summarised():
-    read = tokenize("alpha beta gamma delta epsilon zeta eta theta")
+    read = toy_tokens("alpha beta gamma delta epsilon zeta eta theta")
     assert "and 2 more" in read.message
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\t", None])
 def test_empty_input_gives_a_message_and_no_tokens(text):
-    read = tokenize(text)
+    read = toy_tokens(text)
     assert read.is_empty and read.tokens == () and "Type a sentence" in read.message
 
 
 def test_long_input_is_cut_with_a_message():
-    read = tokenize(" ".join(["the cat"] * 10))
+    read = toy_tokens(" ".join(["the cat"] * 10))
     assert len(read.tokens) == MAX_TOKENS and read.dropped == 20 - MAX_TOKENS
     assert "20 tokens" in read.message and "8 dropped" in read.message
-    assert len(tokenize("the cat sat", max_tokens=2).tokens) == 2
-    with pytest.raises(ValueError, match="max_tokens must be at least 1"):
-        tokenize("the cat", max_tokens=0)
+    assert len(toy_tokens("the cat sat", max_tokens=2).tokens) == 2
+    with pytest.raises(ValueError, match=exactly("max_tokens must be at least 1, got 0")):
+        toy_tokens("the cat", max_tokens=0)

@@ -1,5 +1,5 @@
 """A toy language for multi-head attention: a small vocabulary, word types, a
-sentence grammar with pronouns, and a tokenizer for sentences a learner types.
+sentence grammar with pronouns, and a reader for sentences a learner types.
 
 Every noun belongs to one of four *agreement classes*, named after the pronoun
 that refers to it: ``he`` (boy, man), ``she`` (girl, woman), ``it`` (cat, ball,
@@ -9,6 +9,8 @@ noun before the pronoun agrees with it, so every pronoun has one antecedent
 that simple word-type features can find. A learner's own sentence may break
 that rule ("the cat sat on the mat because it was tired"): :func:`antecedents`
 then lists every candidate and :func:`resolved_antecedent` says it is ambiguous.
+A typed sentence is read with :func:`toy_tokens` (unlike :func:`lab.text.tokenize`,
+it lower-cases words and turns the ones the vocabulary lacks into ``<unk>``).
 
 Shapes (one sentence, no batch axis):
     L   tokens
@@ -18,19 +20,43 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 from numpy.typing import NDArray
 
+from lab.checks import check_int
 from lab.text import split_tokens
 
 UNK = "<unk>"  # stands for any word the vocabulary does not know
 PAD = "<pad>"  # fills short sentences up to the batch length while training
 SPECIAL_TOKENS: tuple[str, ...] = (PAD, UNK)
 
-WORD_TYPES: tuple[str, ...] = ("det", "adj", "noun", "pron", "verb", "prep", "conj", "other")
-AGREEMENT_CLASSES: tuple[str, ...] = ("he", "she", "it", "they")
-NOUN_KINDS: tuple[str, ...] = ("person", "animal", "thing")
+
+class WordType(StrEnum):
+    """The part of speech of a word; the values are the short names the charts show."""
+
+    DET = "det"
+    ADJ = "adj"
+    NOUN = "noun"
+    PRON = "pron"
+    VERB = "verb"
+    PREP = "prep"
+    CONJ = "conj"
+    OTHER = "other"  # punctuation, "away", special and unknown tokens
+
+
+class NounKind(StrEnum):
+    """What a noun names; the grammar uses it to keep sentences sensible."""
+
+    PERSON = "person"
+    ANIMAL = "animal"
+    THING = "thing"
+
+
+WORD_TYPES: tuple[WordType, ...] = tuple(WordType)
+AGREEMENT_CLASSES: tuple[str, ...] = ("he", "she", "it", "they")  # the pronouns themselves
+NOUN_KINDS: tuple[NounKind, ...] = tuple(NounKind)
 
 MAX_TOKENS = 12  # longest sentence the hand-set heads and the trained model take
 
@@ -41,44 +67,43 @@ class Word:
 
     Attributes:
         text: the word as it appears in a sentence (lower case).
-        word_type: one of :data:`WORD_TYPES`.
+        word_type: its :class:`WordType`.
         agreement: for nouns, the pronoun that refers to them; for pronouns,
             the pronoun itself; ``None`` for every other word.
-        kind: for nouns, ``"person"``, ``"animal"`` or ``"thing"`` (the grammar
-            uses it to keep sentences sensible); ``None`` otherwise.
+        kind: for nouns, their :class:`NounKind`; ``None`` otherwise.
     """
 
     text: str
-    word_type: str
+    word_type: WordType
     agreement: str | None = None
-    kind: str | None = None
+    kind: NounKind | None = None
 
 
-def _nouns(agreement: str, kind: str, *texts: str) -> tuple[Word, ...]:
-    return tuple(Word(text, "noun", agreement, kind) for text in texts)
+def _nouns(agreement: str, kind: NounKind, *texts: str) -> tuple[Word, ...]:
+    return tuple(Word(text, WordType.NOUN, agreement, kind) for text in texts)
 
 
-def _words(word_type: str, *texts: str) -> tuple[Word, ...]:
+def _words(word_type: WordType, *texts: str) -> tuple[Word, ...]:
     return tuple(Word(text, word_type) for text in texts)
 
 
 VOCABULARY: tuple[Word, ...] = (
-    *(Word(token, "other") for token in SPECIAL_TOKENS),
-    Word(".", "other"),
-    *_words("det", "the", "a", "some"),
-    *_words("adj", "big", "small", "young", "tired", "hungry"),
-    *_nouns("he", "person", "boy", "man"),
-    *_nouns("she", "person", "girl", "woman"),
-    *_nouns("it", "animal", "cat", "dog", "bird"),
-    *_nouns("it", "thing", "ball", "box", "mat"),
-    *_nouns("they", "person", "kids"),
-    *_nouns("they", "animal", "cats", "dogs"),
-    *(Word(pronoun, "pron", pronoun) for pronoun in AGREEMENT_CLASSES),
-    *_words("verb", "saw", "chased", "liked", "helped", "sat", "slept"),
-    *_words("verb", "smiled", "ran", "rolled", "fell", "was", "were"),
-    *_words("prep", "on", "near"),
-    *_words("conj", "because", "and", "so"),
-    Word("away", "other"),
+    *(Word(token, WordType.OTHER) for token in SPECIAL_TOKENS),
+    Word(".", WordType.OTHER),
+    *_words(WordType.DET, "the", "a", "some"),
+    *_words(WordType.ADJ, "big", "small", "young", "tired", "hungry"),
+    *_nouns("he", NounKind.PERSON, "boy", "man"),
+    *_nouns("she", NounKind.PERSON, "girl", "woman"),
+    *_nouns("it", NounKind.ANIMAL, "cat", "dog", "bird"),
+    *_nouns("it", NounKind.THING, "ball", "box", "mat"),
+    *_nouns("they", NounKind.PERSON, "kids"),
+    *_nouns("they", NounKind.ANIMAL, "cats", "dogs"),
+    *(Word(pronoun, WordType.PRON, pronoun) for pronoun in AGREEMENT_CLASSES),
+    *_words(WordType.VERB, "saw", "chased", "liked", "helped", "sat", "slept"),
+    *_words(WordType.VERB, "smiled", "ran", "rolled", "fell", "was", "were"),
+    *_words(WordType.PREP, "on", "near"),
+    *_words(WordType.CONJ, "because", "and", "so"),
+    Word("away", WordType.OTHER),
 )
 
 TOKENS: tuple[str, ...] = tuple(word.text for word in VOCABULARY)
@@ -99,10 +124,10 @@ EXAMPLES: tuple[str, ...] = (
 )
 
 
-def word_type(token: str) -> str:
-    """The type of a token (``"other"`` for unknown and special tokens)."""
+def word_type(token: str) -> WordType:
+    """The type of a token (``WordType.OTHER`` for unknown and special tokens)."""
     word = WORDS.get(token)
-    return word.word_type if word else "other"
+    return word.word_type if word else WordType.OTHER
 
 
 def agreement(token: str) -> str | None:
@@ -112,11 +137,11 @@ def agreement(token: str) -> str | None:
 
 
 def is_pronoun(token: str) -> bool:
-    return word_type(token) == "pron"
+    return word_type(token) is WordType.PRON
 
 
 def is_noun(token: str) -> bool:
-    return word_type(token) == "noun"
+    return word_type(token) is WordType.NOUN
 
 
 def encode(tokens: tuple[str, ...] | list[str]) -> NDArray[np.int64]:
@@ -162,8 +187,8 @@ _CONJUNCTIONS = ("because", "and", "so")
 _NOUNS_BY_KIND = {
     kind: tuple(word.text for word in VOCABULARY if word.kind == kind) for kind in NOUN_KINDS
 }
-_ANIMATE = _NOUNS_BY_KIND["person"] + _NOUNS_BY_KIND["animal"]
-_ALL_NOUNS = _ANIMATE + _NOUNS_BY_KIND["thing"]
+_ANIMATE = _NOUNS_BY_KIND[NounKind.PERSON] + _NOUNS_BY_KIND[NounKind.ANIMAL]
+_ALL_NOUNS = _ANIMATE + _NOUNS_BY_KIND[NounKind.THING]
 # verb -> which objects make sense after it
 _TRANSITIVE = {"saw": _ALL_NOUNS, "chased": _ALL_NOUNS, "liked": _ALL_NOUNS, "helped": _ANIMATE}
 # each intransitive verb takes its own preposition: a word pair a head can learn
@@ -186,10 +211,10 @@ def _predicates(noun: str) -> list[tuple[str, ...]]:
     """What can follow the pronoun that refers to ``noun`` ("was tired", "rolled away")."""
     be = "were" if agreement(noun) == "they" else "was"
     kind = WORDS[noun].kind
-    if kind == "thing":
+    if kind is NounKind.THING:
         return [("rolled", "away"), ("fell",)]
     options = [(be, "tired"), (be, "hungry"), ("ran", "away"), ("ran",), ("slept",), ("fell",)]
-    if kind == "person":
+    if kind is NounKind.PERSON:
         options.append(("smiled",))
     return options
 
@@ -245,8 +270,7 @@ def generate_sentences(
         seed: seeds a ``numpy.random.default_rng``.
         exclude: sentences to leave out (e.g. the training set, to get held-out ones).
     """
-    if count < 0:
-        raise ValueError(f"count must be >= 0, got {count}")
+    check_int("count", count, minimum=0)
     rng = np.random.default_rng(seed)
     seen: set[tuple[str, ...]] = set(exclude or ())
     sentences: list[tuple[str, ...]] = []
@@ -300,7 +324,7 @@ def _quoted(words: tuple[str, ...], limit: int = 6) -> str:
     return shown + (f" and {len(words) - limit} more" if len(words) > limit else "")
 
 
-def tokenize(text: str, max_tokens: int = MAX_TOKENS) -> ToyTokens:
+def toy_tokens(text: str | None, max_tokens: int = MAX_TOKENS) -> ToyTokens:
     """Read a typed sentence in the toy vocabulary.
 
     Words are lower-cased and split from punctuation (``"tired."`` -> ``"tired"``,
@@ -308,8 +332,7 @@ def tokenize(text: str, max_tokens: int = MAX_TOKENS) -> ToyTokens:
     in ``unknown`` and in ``message``; the special tokens cannot be typed (they
     also become ``<unk>``). At most ``max_tokens`` tokens are kept.
     """
-    if max_tokens < 1:
-        raise ValueError(f"max_tokens must be at least 1, got {max_tokens}")
+    check_int("max_tokens", max_tokens, minimum=1)
     typed = [token.lower() for token in split_tokens(text or "")]
     if not typed:
         return ToyTokens((), (), (), 0, "Type a sentence (a few words) to see the heads at work.")

@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 
-from lab.head_patterns import PATTERNS, SPECIALISED_AT, PatternScores
-from lab.tiny_transformer import (
+from lab.multi_head import (
     CHECKPOINT,
     IGNORE,
     JOBS,
+    PAD,
+    PATTERNS,
+    SPECIALISED_AT,
+    TOKEN_IDS,
+    TOKENS,
+    Job,
+    PatternScores,
     TinyConfig,
-    TrainConfig,
+    TinyTrainConfig,
+    as_job,
     check_weights,
+    encode,
     evaluate,
     forward,
     gates_without,
@@ -31,13 +40,13 @@ from lab.tiny_transformer import (
     parameter_shapes,
     save_checkpoint,
     top_predictions,
-    torch_forward,
-    train,
+    toy_tokens,
 )
-from lab.toy_language import PAD, TOKEN_IDS, TOKENS, encode, tokenize
+from lab.multi_head.train import torch_forward, train
+from tests.multi_head.helpers import exactly
 
 # A tiny run for tests: a few seconds at most.
-SMALL = TrainConfig(seed=1, steps=25, batch_size=16, train_sentences=200, eval_sentences=20)
+SMALL = TinyTrainConfig(seed=1, steps=25, batch_size=16, train_sentences=200, eval_sentences=20)
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +99,7 @@ def test_at_least_two_heads_specialise_in_different_patterns(shipped, held_out):
 
 def test_numpy_forward_equals_torch_forward(shipped):
     config = shipped.config
-    sentences = [tokenize(text).tokens for text in ("The girl sat on the mat.", "a dog ran")]
+    sentences = [toy_tokens(text).tokens for text in ("The girl sat on the mat.", "a dog ran")]
     inputs, _, valid = make_batch(sentences, config.max_len)
     params = {
         name: torch.tensor(value, dtype=torch.float64) for name, value in shipped.weights.items()
@@ -172,7 +181,23 @@ def test_training_is_reproducible_and_learns():
     assert [step for step, _, _ in calls] == sorted(step for step, _, _ in calls)
     assert first.loss_history[-1] < first.loss_history[0]
     assert first.scores.shape == (2, 4, len(PATTERNS))
-    assert torch.get_num_threads() >= 1  # the thread count is restored
+
+
+def test_training_runs_torch_on_one_thread():
+    """As a page does: in a thread of its own (Streamlit runs each script run in one)."""
+    seen = []
+
+    def run() -> None:
+        train(
+            TinyConfig(),
+            replace(SMALL, steps=2),
+            progress=lambda *_: seen.append(torch.get_num_threads()),
+        )
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()
+    assert seen and set(seen) == {1}
 
 
 def test_checkpoint_round_trip(tmp_path):
@@ -187,14 +212,27 @@ def test_checkpoint_round_trip(tmp_path):
 
 
 def test_stale_or_missing_checkpoints_say_how_to_rebuild(tmp_path):
-    with pytest.raises(ValueError, match=r"train_tiny_transformer\.py"):
+    missing = tmp_path / "missing"
+    with pytest.raises(
+        ValueError,
+        match=exactly(
+            f"no checkpoint at {missing}.npz and {missing}.json; "
+            "run `python scripts/train_tiny_transformer.py` to make one"
+        ),
+    ):
         load_checkpoint(tmp_path / "missing.npz")
     model = train(TinyConfig(), replace(SMALL, steps=2))
     npz, record = save_checkpoint(model, tmp_path / "tiny")
     data = json.loads(record.read_text())
     data["vocabulary"] = data["vocabulary"][:-1]
     record.write_text(json.dumps(data))
-    with pytest.raises(ValueError, match="another vocabulary"):
+    with pytest.raises(
+        ValueError,
+        match=exactly(
+            "the checkpoint was trained on another vocabulary; "
+            "run `python scripts/train_tiny_transformer.py` to retrain it"
+        ),
+    ):
         load_checkpoint(npz)
 
 
@@ -213,29 +251,62 @@ def test_job_answers():
     assert job_answer(tokens, "previous", 0) is None and job_answer(tokens, "previous", 4) == 3
     assert job_answer(tokens, "next", 8) is None and job_answer(tokens, "next", 4) == 5
     assert job_answer(tokens, "referent", 6) == 1 and job_answer(tokens, "referent", 4) is None
-    with pytest.raises(ValueError, match="job must be one of"):
+    assert job_answer(tokens, Job.REFERENT, 6) == 1  # the enum and its value are the same job
+    with pytest.raises(
+        ValueError, match=exactly("job must be one of previous, next, referent, got 'colour'")
+    ):
         job_answer(tokens, "colour", 1)
-    with pytest.raises(ValueError, match="position must lie"):
+    with pytest.raises(ValueError, match=exactly("position must lie in [0, 8], got 9")):
         job_answer(tokens, "next", 9)
 
 
-def test_forward_and_gates_reject_bad_inputs(shipped):
-    with pytest.raises(ValueError, match="at least one token"):
-        forward(shipped.weights, np.array([], dtype=np.int64))
-    with pytest.raises(ValueError, match="knows 12 positions"):
-        forward(shipped.weights, np.zeros(13, dtype=np.int64))
-    with pytest.raises(ValueError, match="must lie in"):
-        forward(shipped.weights, np.array([len(TOKENS)]))
-    with pytest.raises(ValueError, match="must be integers"):
-        forward(shipped.weights, np.array([0.5]))
-    with pytest.raises(ValueError, match=r"head_gates must have shape \(2, 4\)"):
-        forward(shipped.weights, np.array([1, 2]), head_gates=np.ones(4))
-    with pytest.raises(ValueError, match="no head"):
-        gates_without([(2, 0)])
-    with pytest.raises(ValueError, match="multiple of num_heads"):
-        TinyConfig(d_model=30, num_heads=4)
-    with pytest.raises(ValueError, match="steps must be a positive integer"):
-        TrainConfig(steps=0)
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda weights: forward(weights, np.array([], dtype=np.int64)),
+            "forward needs at least one token",
+        ),
+        (
+            lambda weights: forward(weights, np.zeros(13, dtype=np.int64)),
+            "the model knows 12 positions, got 13 tokens",
+        ),
+        (
+            lambda weights: forward(weights, np.array([len(TOKENS)])),
+            "token ids must lie in [0, 45]",
+        ),
+        (
+            lambda weights: forward(weights, np.array([0.5])),
+            "token ids must be integers, got dtype float64",
+        ),
+        (
+            lambda weights: forward(weights, np.array([1, 2]), head_gates=np.ones(4)),
+            "head_gates must have shape (2, 4), got (4,)",
+        ),
+        (
+            lambda weights: gates_without([(2, 0)]),
+            "no head (2, 0) in a model of 2 layers with 4 heads",
+        ),
+        (
+            lambda weights: TinyConfig(d_model=30, num_heads=4),
+            "d_model (30) must be a multiple of num_heads (4)",
+        ),
+        (lambda weights: TinyConfig(d_ff=0), "d_ff must be at least 1, got 0"),
+        (lambda weights: TinyTrainConfig(steps=0), "steps must be at least 1, got 0"),
+        (lambda weights: TinyTrainConfig(seed=-1), "seed must be at least 0, got -1"),
+        (
+            lambda weights: TinyTrainConfig(learning_rate=1.5),
+            "learning_rate must lie in (0, 1), got 1.5",
+        ),
+        (
+            lambda weights: as_job("colour"),
+            "job must be one of previous, next, referent, got 'colour'",
+        ),
+    ],
+)
+def test_forward_configs_and_gates_reject_bad_inputs(shipped, call, message):
+    with pytest.raises(ValueError, match=exactly(message)):
+        call(shipped.weights)
 
 
 def test_top_predictions_are_sorted_and_skip_padding():
@@ -247,3 +318,71 @@ def test_top_predictions_are_sorted_and_skip_padding():
     assert top == [("cat", 0.3), ("dog", 0.2)]
     with pytest.raises(ValueError):
         top_predictions(np.ones(3))
+
+
+def test_the_checkpoint_is_named_after_the_page():
+    assert CHECKPOINT.name == "multi_head.npz"
+    assert CHECKPOINT.parent.name == "checkpoints" and CHECKPOINT.parent.parent.name == "lab"
+    assert CHECKPOINT.with_suffix(".json").exists()
+
+
+def test_torch_forward_returns_one_distribution_per_job_and_position(shipped):
+    config = shipped.config
+    sentences = [toy_tokens("the girl sat .").tokens, toy_tokens("a dog ran").tokens]
+    inputs, _, valid = make_batch(sentences, max_len=5)
+    params = {name: torch.tensor(value) for name, value in shipped.weights.items()}
+    logits, weights = torch_forward(
+        params, torch.from_numpy(inputs), torch.from_numpy(valid), config
+    )
+    assert tuple(logits.shape) == (2, len(JOBS), 5, config.vocab_size)  # (B, J, L, V)
+    assert len(weights) == config.num_layers
+    assert all(tuple(w.shape) == (2, config.num_heads, 5, 5) for w in weights)  # (B, H, L, L)
+    # padding is never a key: its column gets exactly zero weight
+    assert torch.all(weights[0][1, :, :, 3:] == 0)
+
+
+def test_round_trip_keeps_every_recorded_field(tmp_path):
+    model = train(TinyConfig(), replace(SMALL, steps=4, eval_sentences=6))
+    model = replace(model, scores=np.where(np.arange(6) == 4, np.nan, model.scores))
+    _, record_path = save_checkpoint(model, tmp_path / "run")
+    record = json.loads(record_path.read_text())
+    assert record["train_config"]["steps"] == 4 and record["train_config"]["eval_sentences"] == 6
+    assert record["patterns"] == [pattern.value for pattern in PATTERNS]
+    assert record["pattern_scores"][0][0][4] is None  # NaN is written as null
+    loaded = load_checkpoint(tmp_path / "run.npz")
+    assert np.isnan(loaded.scores[..., 4]).all()
+    assert loaded.metrics == pytest.approx({k: round(v, 6) for k, v in model.metrics.items()})
+    assert loaded.loss_history == tuple(round(value, 5) for value in model.loss_history)
+    assert set(loaded.metrics) == {
+        "final_loss",
+        "previous_accuracy",
+        "next_accuracy",
+        "referent_accuracy",
+        "train_seconds",
+    }
+
+
+def test_switching_off_the_previous_token_head_costs_its_job_a_third_of_the_words(
+    shipped, held_out
+):
+    config = shipped.config
+    all_on = evaluate(shipped.weights, held_out, config)
+    without = evaluate(
+        shipped.weights, held_out, config, head_gates=gates_without([(0, 1)], config)
+    )
+    assert all_on["previous_accuracy"] == 1.0
+    assert without["previous_accuracy"] == pytest.approx(0.6402, abs=1e-4)
+    assert without["next_accuracy"] > 0.99 and without["referent_accuracy"] == 1.0
+    everything_off = np.zeros((config.num_layers, config.num_heads))
+    blind = evaluate(shipped.weights, held_out, config, head_gates=everything_off)
+    assert blind["previous_accuracy"] < without["previous_accuracy"]
+
+
+def test_jobs_are_a_closed_set_with_labels():
+    assert JOBS == tuple(Job) == (Job.PREVIOUS, Job.NEXT, Job.REFERENT)
+    assert [job.label for job in JOBS] == [
+        "the word before it",
+        "the word after it",
+        "the noun it refers to",
+    ]
+    assert as_job("next") is Job.NEXT and as_job(Job.NEXT) is Job.NEXT
