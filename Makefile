@@ -13,7 +13,7 @@ PORT ?= 8501
 # Cloud, and on a closed network pip would otherwise spend a minute retrying it.
 PIP := $(BIN)/python -m pip --retries 1 --timeout 20
 
-.PHONY: run test lint unit browser screenshots bench packages mutants clean
+.PHONY: run test lint unit browser screenshots bench packages mutants workshop-answers clean
 
 run: $(VENV)/.installed-app
 	$(BIN)/streamlit run Home.py --server.port $(PORT)
@@ -56,6 +56,10 @@ node_modules/.installed: package.json package-lock.json
 
 packages:
 	@bash scripts/ensure_packages.sh
+
+# The instructor's answer key, recomputed from the views docs/workshop.md links.
+workshop-answers: $(VENV)/.installed-app
+	$(BIN)/python scripts/workshop_answers.py
 
 # Mutation testing of one module of the teaching core with its unit tests (docs/testing.md).
 # Minutes per module, so not part of `make test`:
