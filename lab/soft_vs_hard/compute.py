@@ -1,7 +1,7 @@
 """Soft, hard, sampled and Gumbel-softmax attention weights, and their geometry, in numpy.
 
 One query looks at ``S`` items. Each item has a key (what it offers to be found
-by) and a value (what it hands over). The same scores ``s_i = q · k_i / sqrt(E)``
+by) and a value (what it hands over). The same scores ``s_i = q · k_i / sqrt(d)``
 become weights in four ways:
 
 * soft: ``softmax(s / T)``, a distribution; the output ``sum_i w_i v_i`` is a point
@@ -15,75 +15,42 @@ become weights in four ways:
 
 Shapes:
     S   items (keys and values)
-    E   key/query size (2 on the page, so keys can be drawn)
+    d   query/key size (2 on the page, so keys can be drawn)
     Ev  value size (2 on the page, so values can be drawn)
     N   draws
     A   query angles of a sweep
-    T   temperatures of a path
+    M   temperatures of a path
 
 Every function returns new arrays; inputs are never modified in place.
 The torch parts (autograd through the sweep, training) live in
-``lab.hard_training`` so this module stays light.
+:mod:`lab.soft_vs_hard.train` so this module stays light.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from lab.attention import FloatArray, softmax
+from lab.checks import as_real, check_float, check_int
+from lab.soft_vs_hard.scene import Scene
 
-IntArray = np.ndarray
-
-MIN_ITEMS = 2  # fewer items leave nothing to choose between
-MAX_ITEMS = 8  # more items stop being readable as labelled points and bars
-MAX_COORDINATE = 10.0  # keys and values typed by a learner must stay within ±10
+IntArray = NDArray[np.int64]
 
 
-# ---------------------------------------------------------------------------
-# Checks
-# ---------------------------------------------------------------------------
-
-
-def _positive(name: str, value: float) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(number) or number <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return number
-
-
-def _scores(scores: ArrayLike) -> FloatArray:
-    """``scores`` as a float array with at least one axis; ``-inf`` allowed, NaN not."""
-    array = np.asarray(scores)
-    if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.number):
-        raise ValueError(f"scores must hold numbers, got dtype {array.dtype}")
-    array = array.astype(np.float64)
+def _check_scores(name: str, scores: ArrayLike) -> FloatArray:
+    """``scores`` as float64 with at least one item in the last axis; ``-inf`` allowed, NaN not."""
+    array = as_real(name, scores, dtype=np.float64)
     if array.ndim == 0 or array.shape[-1] == 0:
-        raise ValueError(f"scores need at least one item in their last axis, got {array.shape}")
+        raise ValueError(f"{name} need at least one item in their last axis, got {array.shape}")
     if np.isnan(array).any():
-        raise ValueError("scores contain NaN; check the query, keys and temperature")
+        raise ValueError(f"{name} contain NaN; check the query, keys and temperature")
     if np.isposinf(array).any():
-        raise ValueError("scores contain +inf; only -inf (meaning 'masked') is allowed")
-    return array
-
-
-def _count(name: str, value: int, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
-def _vector(name: str, values: ArrayLike) -> FloatArray:
-    array = np.asarray(values, dtype=np.float64)
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be a vector, got shape {array.shape}")
+        raise ValueError(f"{name} contain +inf; only -inf (meaning 'masked') is allowed")
     return array
 
 
@@ -92,22 +59,20 @@ def _vector(name: str, values: ArrayLike) -> FloatArray:
 # ---------------------------------------------------------------------------
 
 
-def attention_scores(query: ArrayLike, keys: ArrayLike) -> FloatArray:
+def dot_product_scores(query: ArrayLike, keys: ArrayLike) -> FloatArray:
     """Scaled dot-product scores of one query against ``S`` keys.
 
-    ``s_i = q · k_i / sqrt(E)``
+    ``s_i = q · k_i / sqrt(d)``
 
     Args:
-        query: ``(E,)``.
-        keys: ``(S, E)``.
+        query: ``(d,)``.
+        keys: ``(S, d)``.
 
     Returns:
         ``(S,)`` scores.
     """
-    q = _vector("query", query)
-    k = np.asarray(keys, dtype=np.float64)
-    if k.ndim != 2:
-        raise ValueError(f"keys must be a matrix (S, E), got shape {k.shape}")
+    q = as_real("query", query, ndim=1, finite=True, dtype=np.float64)
+    k = as_real("keys", keys, ndim=2, finite=True, dtype=np.float64)
     if k.shape[1] != q.shape[0]:
         raise ValueError(f"query has size {q.shape[0]} but keys have size {k.shape[1]}")
     return k @ q / math.sqrt(q.shape[0])  # (S,)
@@ -124,7 +89,10 @@ def soft_weights(scores: ArrayLike, temperature: float = 1.0) -> FloatArray:
     Returns:
         ``(..., S)`` non-negative weights summing to 1.
     """
-    return softmax(_scores(scores), axis=-1, temperature=_positive("temperature", temperature))
+    array = _check_scores("scores", scores)
+    return softmax(
+        array, axis=-1, temperature=check_float("temperature", temperature, positive=True)
+    )
 
 
 def hard_weights(scores: ArrayLike) -> FloatArray:
@@ -140,7 +108,7 @@ def hard_weights(scores: ArrayLike) -> FloatArray:
     Returns:
         ``(..., S)`` weights, exactly one 1 per row (or none for a masked row).
     """
-    array = _scores(scores)
+    array = _check_scores("scores", scores)
     winner = np.argmax(array, axis=-1)  # (...)
     weights = (np.arange(array.shape[-1]) == winner[..., None]).astype(np.float64)  # (..., S)
     fully_masked = np.all(np.isneginf(array), axis=-1, keepdims=True)
@@ -162,14 +130,14 @@ def sample_indices(
     Returns:
         ``(N,)`` integers in ``[0, S)``.
     """
-    array = _scores(scores)
+    array = _check_scores("scores", scores)
     if array.ndim != 1:
         raise ValueError(f"scores must be a vector (S,), got shape {array.shape}")
     if np.all(np.isneginf(array)):
         raise ValueError("every score is -inf: there is no item to sample")
     probabilities = soft_weights(array, temperature)
-    rng = np.random.default_rng(seed)
-    return rng.choice(array.shape[0], size=_count("n_draws", n_draws), p=probabilities)
+    count = check_int("n_draws", n_draws, minimum=1)
+    return np.random.default_rng(seed).choice(array.shape[0], size=count, p=probabilities)
 
 
 def sampled_weights(
@@ -181,7 +149,7 @@ def sampled_weights(
         ``(N, S)``, each row one-hot; their mean is :func:`sample_frequencies`.
     """
     indices = sample_indices(scores, n_draws, temperature, seed)  # (N,)
-    size = np.asarray(scores).shape[-1]
+    size = np.shape(scores)[-1]
     return (np.arange(size) == indices[:, None]).astype(np.float64)  # (N, S)
 
 
@@ -197,7 +165,7 @@ def sample_frequencies(
         ``(S,)`` non-negative, summing to 1.
     """
     indices = sample_indices(scores, n_draws, temperature, seed)
-    size = np.asarray(scores).shape[-1]
+    size = np.shape(scores)[-1]
     return np.bincount(indices, minlength=size) / indices.shape[0]
 
 
@@ -216,11 +184,11 @@ def frequency_band(probabilities: ArrayLike, n_draws: int, z: float = 2.0) -> Fl
     Returns:
         ``(S,)`` half-widths.
     """
-    p = np.asarray(probabilities, dtype=np.float64)
+    p = as_real("probabilities", probabilities, dtype=np.float64)
     if np.isnan(p).any() or (p < 0).any() or (p > 1).any():
         raise ValueError("probabilities must lie in [0, 1]")
-    n = _count("n_draws", n_draws)
-    return _positive("z", z) * np.sqrt(p * (1.0 - p) / n)
+    count = check_int("n_draws", n_draws, minimum=1)
+    return check_float("z", z, positive=True) * np.sqrt(p * (1.0 - p) / count)
 
 
 def frequency_gaps(
@@ -249,7 +217,7 @@ def frequency_gaps(
 
 def has_top_tie(scores: ArrayLike, tolerance: float = 1e-9) -> bool:
     """Whether two or more items share the largest score (argmax must break a tie)."""
-    array = _scores(scores)
+    array = _check_scores("scores", scores)
     if array.shape[-1] < 2:
         return False
     top_two = np.sort(array, axis=-1)[..., -2:]
@@ -262,8 +230,7 @@ def gumbel_noise(shape: int | tuple[int, ...], seed: int = 0) -> FloatArray:
     (The same as ``-log(-log U)`` with ``U ~ Uniform(0, 1)``, and how
     ``torch.nn.functional.gumbel_softmax`` draws it.)
     """
-    rng = np.random.default_rng(seed)
-    return -np.log(rng.exponential(size=shape))
+    return -np.log(np.random.default_rng(seed).exponential(size=shape))
 
 
 def gumbel_softmax_weights(
@@ -274,7 +241,7 @@ def gumbel_softmax_weights(
     ``y = softmax((l + g) / tau)``. With ``hard=True`` the straight-through
     variant's forward value: one-hot on ``argmax (l + g)``, which is a draw
     from ``softmax(l)`` (the Gumbel-max trick). In training its gradient is
-    taken as that of the soft ``y`` (see ``lab.hard_training``).
+    taken as that of the soft ``y`` (see :mod:`lab.soft_vs_hard.train`).
 
     Args:
         logits: ``(..., S)``, e.g. ``s / T``.
@@ -285,16 +252,15 @@ def gumbel_softmax_weights(
     Returns:
         ``(..., S)`` weights summing to 1.
     """
-    array = _scores(logits)
-    g = np.asarray(noise, dtype=np.float64)
+    array = _check_scores("logits", logits)
+    g = as_real("noise", noise, finite=True, dtype=np.float64)
     if g.shape != array.shape:
         raise ValueError(f"noise has shape {g.shape} but logits have shape {array.shape}")
-    if not np.isfinite(g).all():
-        raise ValueError("noise must be finite")
+    check_float("tau", tau, positive=True)
     perturbed = array + g  # (..., S)
     if hard:
         return hard_weights(perturbed)
-    return softmax(perturbed, axis=-1, temperature=_positive("tau", tau))
+    return softmax(perturbed, axis=-1, temperature=tau)
 
 
 def gumbel_argmax_indices(logits: ArrayLike, n_draws: int, seed: int = 0) -> IntArray:
@@ -303,10 +269,11 @@ def gumbel_argmax_indices(logits: ArrayLike, n_draws: int, seed: int = 0) -> Int
     Returns:
         ``(N,)`` indices distributed as ``softmax(l)``.
     """
-    array = _scores(logits)
+    array = _check_scores("logits", logits)
     if array.ndim != 1:
         raise ValueError(f"logits must be a vector (S,), got shape {array.shape}")
-    noise = gumbel_noise((_count("n_draws", n_draws), array.shape[0]), seed)  # (N, S)
+    count = check_int("n_draws", n_draws, minimum=1)
+    noise = gumbel_noise((count, array.shape[0]), seed)  # (N, S)
     return np.argmax(array + noise, axis=-1)
 
 
@@ -325,10 +292,8 @@ def attend(weights: ArrayLike, values: ArrayLike) -> FloatArray:
     Returns:
         ``(..., Ev)``.
     """
-    w = np.asarray(weights, dtype=np.float64)
-    v = np.asarray(values, dtype=np.float64)
-    if v.ndim != 2:
-        raise ValueError(f"values must be a matrix (S, Ev), got shape {v.shape}")
+    w = as_real("weights", weights, min_ndim=1, dtype=np.float64)
+    v = as_real("values", values, ndim=2, dtype=np.float64)
     if w.shape[-1] != v.shape[0]:
         raise ValueError(f"weights cover {w.shape[-1]} items but there are {v.shape[0]} values")
     return w @ v
@@ -342,16 +307,16 @@ def soft_output_path(
     Args:
         scores: ``(S,)``.
         values: ``(S, Ev)``.
-        temperatures: ``(T,)`` positive.
+        temperatures: ``(M,)`` positive.
 
     Returns:
-        ``(weights, outputs)`` of shapes ``(T, S)`` and ``(T, Ev)``.
+        ``(weights, outputs)`` of shapes ``(M, S)`` and ``(M, Ev)``.
     """
-    array = _scores(scores)
-    temps = _vector("temperatures", temperatures)
+    array = _check_scores("scores", scores)
+    temps = as_real("temperatures", temperatures, ndim=1, dtype=np.float64)
     if temps.size == 0 or not np.all(np.isfinite(temps)) or (temps <= 0).any():
         raise ValueError("temperatures must be positive finite numbers")
-    weights = np.stack([soft_weights(array, float(t)) for t in temps])  # (T, S)
+    weights = np.stack([soft_weights(array, float(t)) for t in temps])  # (M, S)
     return weights, attend(weights, values)
 
 
@@ -368,7 +333,7 @@ def convex_hull(points: ArrayLike) -> IntArray:
     Returns:
         ``(C,)`` indices into ``points``, ``C <= S``.
     """
-    array = np.asarray(points, dtype=np.float64)
+    array = as_real("points", points, dtype=np.float64)
     if array.ndim != 2 or array.shape[1] != 2 or array.shape[0] == 0:
         raise ValueError(f"points must have shape (S, 2) with S >= 1, got {array.shape}")
     if not np.isfinite(array).all():
@@ -381,29 +346,29 @@ def convex_hull(points: ArrayLike) -> IntArray:
     if len(unique) <= 2:
         return np.asarray(unique, dtype=np.int64)
 
-    def cross(o: int, a: int, b: int) -> float:
+    def turn(o: int, a: int, b: int) -> float:
+        """The z component of (a - o) × (b - o): positive for a left turn."""
         return float(
             (array[a, 0] - array[o, 0]) * (array[b, 1] - array[o, 1])
             - (array[a, 1] - array[o, 1]) * (array[b, 0] - array[o, 0])
         )
 
-    lower: list[int] = []
-    for index in unique:
-        while len(lower) >= 2 and cross(lower[-2], lower[-1], index) <= 0:
-            lower.pop()
-        lower.append(index)
-    upper: list[int] = []
-    for index in reversed(unique):
-        while len(upper) >= 2 and cross(upper[-2], upper[-1], index) <= 0:
-            upper.pop()
-        upper.append(index)
+    def chain(indices: list[int]) -> list[int]:
+        kept: list[int] = []
+        for index in indices:
+            while len(kept) >= 2 and turn(kept[-2], kept[-1], index) <= 0:
+                kept.pop()
+            kept.append(index)
+        return kept
+
+    lower, upper = chain(unique), chain(unique[::-1])
     return np.asarray(lower[:-1] + upper[:-1], dtype=np.int64)
 
 
 def in_convex_hull(point: ArrayLike, points: ArrayLike, tolerance: float = 1e-9) -> bool:
     """Whether a 2-D point lies in the convex hull of ``points`` (edges included)."""
-    p = _vector("point", point)
-    array = np.asarray(points, dtype=np.float64)
+    p = as_real("point", point, ndim=1, dtype=np.float64)
+    array = as_real("points", points, ndim=2, dtype=np.float64)
     corners = array[convex_hull(array)]  # (C, 2)
     if corners.shape[0] == 1:
         return bool(np.linalg.norm(p - corners[0]) <= tolerance)
@@ -421,89 +386,68 @@ def in_convex_hull(point: ArrayLike, points: ArrayLike, tolerance: float = 1e-9)
 
 
 def query_vector(angle_degrees: float, length: float) -> FloatArray:
-    """The 2-D query ``length * (cos θ, sin θ)``."""
-    theta = math.radians(float(angle_degrees))
-    if not math.isfinite(theta) or not math.isfinite(float(length)) or length < 0:
-        raise ValueError(f"need a finite angle and a length >= 0, got {angle_degrees}, {length}")
-    return float(length) * np.array([math.cos(theta), math.sin(theta)])
+    """The 2-D query ``length * (cos θ, sin θ)``, ``θ`` in degrees."""
+    theta = math.radians(check_float("angle_degrees", angle_degrees))
+    size = check_float("length", length, minimum=0.0)
+    return size * np.array([math.cos(theta), math.sin(theta)])
 
 
 # ---------------------------------------------------------------------------
-# A scene: items with 2-D keys and values
+# One query on a scene: everything the first sections of the page show
 # ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Scene:
-    """Items a query can look at, each with a 2-D key and a 2-D value.
+class QueryView:
+    """Soft and hard attention of one query over a scene.
 
     Attributes:
-        names: ``S`` item names (repeats allowed; charts key items by position).
-        keys: ``(S, 2)``.
-        value_points: ``(S, 2)`` the values, as points of the plane.
+        query: ``(2,)``.
+        scores: ``(S,)`` ``q · k_i / sqrt(2)``.
+        soft: ``(S,)`` ``softmax(s / T)``.
+        hard: ``(S,)`` one-hot on ``argmax s``.
+        winner: the index hard attention picks.
+        tie: two or more items share the top score (argmax took the first).
+        soft_output, hard_output: ``(2,)`` points of the value plane.
+        temperature_path: ``(M, 2)`` the soft output as ``T`` runs over
+            :data:`PATH_TEMPERATURES`.
+        hull: indices of the corners of the values' convex hull.
     """
 
-    names: tuple[str, ...]
-    keys: FloatArray
-    value_points: FloatArray
-
-    @property
-    def size(self) -> int:
-        return len(self.names)
-
-
-def make_scene(
-    names: Sequence[str], keys: ArrayLike, values: ArrayLike, *, max_items: int = MAX_ITEMS
-) -> Scene:
-    """Check and build a :class:`Scene` (what the page's item table feeds).
-
-    Raises:
-        ValueError: with a sentence a learner can act on, for too few or too
-            many items, missing or non-numeric coordinates, or coordinates
-            beyond ``±MAX_COORDINATE``.
-    """
-    labels = tuple(str(name).strip() or f"item {index}" for index, name in enumerate(names))
-    try:
-        k = np.asarray(keys, dtype=np.float64)
-        v = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError("every key and value coordinate must be a number") from None
-    if len(labels) < MIN_ITEMS:
-        raise ValueError(f"attention needs at least {MIN_ITEMS} items to choose from")
-    if len(labels) > max_items:
-        raise ValueError(f"this demo shows at most {max_items} items, got {len(labels)}")
-    for name, array in (("keys", k), ("values", v)):
-        if array.shape != (len(labels), 2):
-            raise ValueError(f"{name} must have shape ({len(labels)}, 2), got {array.shape}")
-        if not np.isfinite(array).all():
-            raise ValueError(f"some {name} are missing or not numbers; fill every cell")
-        if (np.abs(array) > MAX_COORDINATE).any():
-            raise ValueError(f"{name} must lie within ±{MAX_COORDINATE:g}")
-    return Scene(labels, k.copy(), v.copy())
+    query: FloatArray
+    scores: FloatArray
+    soft: FloatArray
+    hard: FloatArray
+    winner: int
+    tie: bool
+    soft_output: FloatArray
+    hard_output: FloatArray
+    temperature_path: FloatArray
+    hull: IntArray
 
 
-PRESETS: dict[str, Scene] = {
-    "Four items": make_scene(
-        ["A", "B", "C", "D"],
-        [[2.0, 0.0], [0.0, 2.0], [-2.0, 0.0], [0.0, -2.0]],
-        [[3.0, 0.5], [1.0, 3.0], [-2.5, 1.5], [-0.5, -2.0]],
-    ),
-    "Triangle with a middle item": make_scene(
-        ["A", "B", "C", "M"],
-        [[2.0, 0.0], [-1.0, 1.7], [-1.0, -1.7], [0.0, 0.0]],
-        [[3.0, 0.0], [-1.5, 2.6], [-1.5, -2.6], [0.2, 0.1]],
-    ),
-    "Two near-twin keys": make_scene(
-        ["A", "A′", "B"],
-        [[2.0, 0.2], [2.0, -0.2], [-2.0, 0.0]],
-        [[-2.0, 2.0], [2.0, 2.0], [0.0, -2.0]],
-    ),
-    "Six around a circle": make_scene(
-        ["0°", "60°", "120°", "180°", "240°", "300°"],
-        [[2 * math.cos(a), 2 * math.sin(a)] for a in np.radians(np.arange(0, 360, 60))],
-        [[3 * math.cos(a), 3 * math.sin(a)] for a in np.radians(np.arange(0, 360, 60))],
-    ),
-}
+PATH_TEMPERATURES = np.geomspace(0.02, 50.0, 80)  # the soft output's path, hard pick to mean
+
+
+def look(scene: Scene, angle_degrees: float, length: float, temperature: float) -> QueryView:
+    """Soft and hard attention of the query ``length · (cos θ, sin θ)`` over ``scene``."""
+    query = query_vector(angle_degrees, length)
+    scores = dot_product_scores(query, scene.keys)
+    soft = soft_weights(scores, temperature)
+    hard = hard_weights(scores)
+    _, path = soft_output_path(scores, scene.value_points, PATH_TEMPERATURES)
+    return QueryView(
+        query=query,
+        scores=scores,
+        soft=soft,
+        hard=hard,
+        winner=int(np.argmax(scores)),
+        tie=has_top_tie(scores),
+        soft_output=attend(soft, scene.value_points),
+        hard_output=attend(hard, scene.value_points),
+        temperature_path=path,
+        hull=convex_hull(scene.value_points),
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -545,6 +489,9 @@ class AngleSweep:
         return (self.angles[change] + self.angles[change + 1]) / 2
 
 
+SWEEP_ANGLES = np.linspace(-180.0, 180.0, 361)  # the page's sweep: one-degree steps
+
+
 def angle_sweep(
     scene: Scene,
     target: int,
@@ -561,14 +508,13 @@ def angle_sweep(
         length: query length ``>= 0``.
         temperature: soft temperature ``T > 0``.
     """
-    if not 0 <= int(target) < scene.size:
-        raise ValueError(f"target must be an item index in [0, {scene.size - 1}], got {target}")
-    grid = _vector("angles", angles)
+    check_int("target", target, minimum=0, maximum=scene.size - 1)
+    grid = as_real("angles", angles, ndim=1, finite=True, dtype=np.float64)
     queries = np.stack([query_vector(a, length) for a in grid])  # (A, 2)
     scores = queries @ scene.keys.T / math.sqrt(2)  # (A, S)
     soft = soft_weights(scores, temperature)  # (A, S)
     hard = hard_weights(scores)  # (A, S)
-    goal = scene.value_points[int(target)]  # (Ev,)
+    goal = scene.value_points[target]  # (Ev,)
     distances = np.sum((scene.value_points - goal) ** 2, axis=-1)  # (S,)
     soft_out = soft @ scene.value_points  # (A, Ev)
     hard_out = hard @ scene.value_points  # (A, Ev)
@@ -584,65 +530,37 @@ def angle_sweep(
     )
 
 
-TABLE_COLUMNS = ("item", "key x", "key y", "value x", "value y")  # the page's editable table
+@dataclass(frozen=True)
+class SweepGradients:
+    """Losses and their torch-autograd gradients, one entry per query angle.
 
+    Made by :func:`lab.soft_vs_hard.train.sweep_gradients`; plain numpy arrays
+    here, so a page can keep and read them without importing torch.
+    Angles are in degrees and autograd differentiates with respect to the
+    angle in degrees, so every ``*_grad`` is ``dL/dθ`` **per degree** (the
+    per-radian derivative times π/180). The target value is a fixed goal, not
+    a parameter, so only the attended values get gradients.
 
-def scene_table(scene: Scene) -> dict[str, list]:
-    """A scene as the columns of the page's item table (:data:`TABLE_COLUMNS`)."""
-    return {
-        "item": list(scene.names),
-        "key x": scene.keys[:, 0].tolist(),
-        "key y": scene.keys[:, 1].tolist(),
-        "value x": scene.value_points[:, 0].tolist(),
-        "value y": scene.value_points[:, 1].tolist(),
-    }
-
-
-def scene_from_table(rows: Sequence[Mapping[str, object]]) -> Scene:
-    """Build a :class:`Scene` from table rows a learner edited.
-
-    Rows whose every cell is empty (a row added and left blank) are dropped.
-    Missing names become ``"item <n>"``.
-
-    Args:
-        rows: mappings with the keys of :data:`TABLE_COLUMNS`.
-
-    Raises:
-        ValueError: a sentence saying which row and column to fix.
+    Attributes:
+        soft_loss, soft_grad: ``(A,)`` for ``o = softmax(s / T) V``.
+        hard_loss, hard_grad: ``(A,)`` for ``o = onehot(argmax s) V``. Autograd
+            finds no path from the loss back to θ (argmax returns integers),
+            so ``hard_grad`` is 0.
+        expected_loss, expected_grad: ``(A,)`` for the average loss of sampled
+            hard attention, the quantity REINFORCE estimates the gradient of.
+        soft_key_grad, hard_key_grad: ``(A, S, 2)`` ``dL/dk_i`` per angle; the
+            hard ones are all 0 (no path through argmax).
+        soft_value_grad, hard_value_grad: ``(A, S, 2)`` ``dL/dv_i`` per angle;
+            with hard attention only the picked value's row can be non-zero.
     """
-    names: list[str] = []
-    keys: list[list[float]] = []
-    values: list[list[float]] = []
-    for number, row in enumerate(rows, start=1):
-        cells = [row.get(column) for column in TABLE_COLUMNS]
-        if all(_blank(cell) for cell in cells):
-            continue
-        coordinates = []
-        for column, cell in zip(TABLE_COLUMNS[1:], cells[1:], strict=True):
-            if _blank(cell):
-                raise ValueError(f"row {number} has no number in '{column}'; fill it in")
-            try:
-                coordinates.append(float(cell))  # type: ignore[arg-type]
-            except (TypeError, ValueError):
-                raise ValueError(
-                    f"row {number}: '{column}' must be a number, got {cell!r}"
-                ) from None
-        name = "" if _blank(cells[0]) else str(cells[0]).strip()
-        names.append(name[:12] or f"item {len(names)}")
-        keys.append(coordinates[:2])
-        values.append(coordinates[2:])
-    if not names:
-        raise ValueError("the table is empty; add at least two items")
-    return make_scene(names, np.asarray(keys), np.asarray(values))
 
-
-def _blank(cell: object) -> bool:
-    """An empty table cell: None, NaN, pandas' NA, or only spaces."""
-    if cell is None:
-        return True
-    if isinstance(cell, str):
-        return not cell.strip()
-    try:
-        return bool(cell != cell)  # NaN (and pandas' NA) differ from themselves
-    except TypeError:
-        return True  # pandas.NA refuses to become a bool: it is a missing cell
+    soft_loss: np.ndarray
+    soft_grad: np.ndarray
+    hard_loss: np.ndarray
+    hard_grad: np.ndarray
+    expected_loss: np.ndarray
+    expected_grad: np.ndarray
+    soft_key_grad: np.ndarray
+    hard_key_grad: np.ndarray
+    soft_value_grad: np.ndarray
+    hard_value_grad: np.ndarray

@@ -1,4 +1,4 @@
-"""lab.soft_hard (numpy) against torch and scipy, its invariants, and the page's chart builders."""
+"""lab.soft_vs_hard.compute and .scene (numpy) against torch and scipy, and their invariants."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial import ConvexHull
 
-from lab import soft_hard as sh
-from lab import soft_hard_charts as shc
+from lab.soft_vs_hard import compute as sh
+from lab.soft_vs_hard import scene as scenes
+from tests.soft_vs_hard.refusals import refuses
 
 # torch's own float32 tolerances (torch.testing.assert_close defaults).
 ATOL, RTOL = 1e-5, 1.3e-6
@@ -105,9 +106,9 @@ def test_scores_are_scaled_dot_products():
     keys = np.array([[1.0, 0.0], [0.0, 2.0], [-1.0, 1.0]])
     query = np.array([2.0, 3.0])
     expected = np.array([2.0, 6.0, 1.0]) / math.sqrt(2)
-    np.testing.assert_allclose(sh.attention_scores(query, keys), expected)
+    np.testing.assert_allclose(sh.dot_product_scores(query, keys), expected)
     with pytest.raises(ValueError, match="size 3 but keys have size 2"):
-        sh.attention_scores([1.0, 2.0, 3.0], keys)
+        sh.dot_product_scores([1.0, 2.0, 3.0], keys)
 
 
 # ---------------------------------------------------------------------------
@@ -256,8 +257,8 @@ def test_in_convex_hull_rejects_outside_points():
 
 
 def test_soft_output_path_runs_from_the_hard_pick_to_the_mean():
-    scene = sh.PRESETS["Four items"]
-    scores = sh.attention_scores(sh.query_vector(30, 2.0), scene.keys)
+    scene = scenes.Preset.FOUR.scene
+    scores = sh.dot_product_scores(sh.query_vector(30, 2.0), scene.keys)
     weights, outputs = sh.soft_output_path(scores, scene.value_points, [1e-3, 1.0, 1e4])
     np.testing.assert_allclose(outputs[0], scene.value_points[np.argmax(scores)], atol=1e-9)
     np.testing.assert_allclose(outputs[-1], scene.value_points.mean(axis=0), atol=1e-3)
@@ -265,7 +266,7 @@ def test_soft_output_path_runs_from_the_hard_pick_to_the_mean():
 
 
 def test_angle_sweep_gives_a_staircase_and_a_smooth_curve():
-    scene = sh.PRESETS["Four items"]
+    scene = scenes.Preset.FOUR.scene
     angles = np.linspace(-180, 180, 721)
     sweep = sh.angle_sweep(scene, target=1, angles=angles, length=2.0, temperature=1.0)
     distances = np.sum((scene.value_points - scene.value_points[1]) ** 2, axis=1)
@@ -288,9 +289,9 @@ def test_angle_sweep_gives_a_staircase_and_a_smooth_curve():
 
 
 def test_scene_table_round_trips():
-    scene = sh.PRESETS["Triangle with a middle item"]
-    table = pd.DataFrame(sh.scene_table(scene))
-    again = sh.scene_from_table(table.to_dict("records"))
+    scene = scenes.Preset.TRIANGLE.scene
+    table = pd.DataFrame(scenes.scene_table(scene))
+    again = scenes.scene_from_table(table.to_dict("records"))
     assert again.names == scene.names
     np.testing.assert_array_equal(again.keys, scene.keys)
     np.testing.assert_array_equal(again.value_points, scene.value_points)
@@ -303,7 +304,7 @@ def test_blank_rows_are_dropped_and_blank_names_filled():
         {"item": "B", "key x": 0, "key y": 1, "value x": -1, "value y": 2},
         {"item": pd.NA, "key x": pd.NA, "key y": np.nan, "value x": "", "value y": None},
     ]
-    scene = sh.scene_from_table(rows)
+    scene = scenes.scene_from_table(rows)
     assert scene.names == ("item 0", "B")
 
 
@@ -336,130 +337,13 @@ def test_blank_rows_are_dropped_and_blank_names_filled():
 )
 def test_bad_tables_say_what_to_fix(rows, message):
     with pytest.raises(ValueError, match=message):
-        sh.scene_from_table(rows)
+        scenes.scene_from_table(rows)
 
 
 def test_presets_are_valid_scenes():
-    for scene in sh.PRESETS.values():
-        assert sh.MIN_ITEMS <= scene.size <= sh.MAX_ITEMS
+    for scene in (preset.scene for preset in scenes.Preset):
+        assert scenes.MIN_ITEMS <= scene.size <= scenes.MAX_ITEMS
         assert scene.keys.shape == scene.value_points.shape == (scene.size, 2)
-
-
-# ---------------------------------------------------------------------------
-# Chart builders: the spec, not pixels
-# ---------------------------------------------------------------------------
-
-
-def dataset(spec: dict) -> list[dict]:
-    datasets = list(spec["datasets"].values())
-    assert len(datasets) == 1
-    return datasets[0]
-
-
-def test_weight_bars_keep_repeated_names_apart_with_reference_and_band():
-    names = ["the", "cat", "the"]
-    chart = shc.weight_bars(
-        [0.2, 0.5, 0.3], names, title="t", reference=[0.25, 0.5, 0.25], band=[0.1, 0.1, 0.1]
-    )
-    spec = chart.to_dict()
-    rows = dataset(spec)
-    assert [row["position"] for row in rows] == [0, 1, 2]
-    assert [row["item"] for row in rows] == names
-    marks = [layer["mark"]["type"] for layer in spec["layer"]]
-    assert marks == ["bar", "rule", "tick", "text"]
-    assert rows[0]["low"] == pytest.approx(0.15) and rows[0]["high"] == pytest.approx(0.35)
-    bars = spec["layer"][0]["encoding"]
-    assert bars["x"]["scale"]["domain"][0] == 0
-    assert [item["field"] for item in bars["tooltip"]] == ["item", "text"]
-    with pytest.raises(ValueError, match="2 names for 3 weights"):
-        shc.weight_bars([0.2, 0.5, 0.3], ["a", "b"], title="t")
-
-
-def test_frequency_error_chart_is_log_log():
-    chart = shc.frequency_error_chart([1, 10, 100], [0.3, 0.0, 0.01], [0.5, 0.1, 0.03], current=10)
-    spec = chart.to_dict()
-    encoding = spec["layer"][0]["encoding"]
-    assert encoding["x"]["scale"]["type"] == "log" and encoding["y"]["scale"]["type"] == "log"
-    rows = dataset(spec)
-    assert min(row["gap"] for row in rows) > 0  # a zero gap is floored, not dropped
-    assert [row["draws"] for row in rows if row["current"]] == [10]
-
-
-def test_value_space_chart_closes_the_hull_and_marks_the_outputs():
-    scene = sh.PRESETS["Four items"]
-    hull = sh.convex_hull(scene.value_points)
-    chart = shc.value_space_chart(
-        scene.value_points,
-        list(scene.names),
-        hull,
-        soft_output=[0.1, 0.2],
-        hard_output=scene.value_points[0],
-        gumbel_output=[0.3, 0.3],
-        temperature_path=np.zeros((5, 2)),
-        angle_path=np.ones((7, 2)),
-    )
-    rows = dataset(chart.to_dict())
-    hull_rows = [row for row in rows if row["kind"] == "hull"]
-    assert len(hull_rows) == len(hull) + 1
-    assert (hull_rows[0]["x"], hull_rows[0]["y"]) == (hull_rows[-1]["x"], hull_rows[-1]["y"])
-    kinds = {row["kind"] for row in rows}
-    assert {"soft output", "hard output", "Gumbel-softmax output"} <= kinds
-    assert sum(row["kind"] == "angle path" for row in rows) == 7
-
-
-def test_key_space_chart_draws_the_query_arrow_and_the_winner():
-    scene = sh.PRESETS["Four items"]
-    chart = shc.key_space_chart(scene.keys, list(scene.names), [1.0, 0.5], winner=0)
-    rows = dataset(chart.to_dict())
-    query = [row for row in rows if row["kind"] == "query"]
-    assert (query[0]["x"], query[0]["y"]) == (1.0, 0.5)
-    assert rows[0]["color"] == shc.ACCENT and rows[1]["color"] == shc.INK
-
-
-def test_sweep_chart_has_loss_over_gradient():
-    angles = np.linspace(-180, 180, 5)
-    chart = shc.sweep_chart(
-        angles,
-        {"soft": np.arange(5.0), "hard": np.ones(5)},
-        {"soft": -np.arange(5.0), "hard": np.zeros(5)},
-        current_angle=30,
-        jumps=[10.0],
-    )
-    spec = chart.to_dict()
-    assert len(spec["vconcat"]) == 2
-    rows = dataset(spec)
-    assert sum(row["panel"] == "loss" for row in rows) == 10
-    assert sum(row["panel"] == "gradient" for row in rows) == 10
-    assert [row["series"] for row in rows if row["panel"] == "mark"] == [
-        "query now",
-        "hard choice changes",
-    ]
-    assert [row["angle"] for row in rows if row["panel"] == "mark"][1:] == [10.0]
-    with pytest.raises(ValueError, match="same series"):
-        shc.sweep_chart(angles, {"soft": np.ones(5)}, {"hard": np.ones(5)}, current_angle=0)
-
-
-def test_learning_curves_skip_missing_points_and_non_positive_values_on_log_axes():
-    curves = {
-        "soft": {"steps": [0, 10, 20], "total_variance": [1e-3, math.nan, 1e-5]},
-        "reinforce": {"steps": [0, 10, 20], "total_variance": [1e-2, 0.0, 1e-1]},
-    }
-    labels = {"soft": "soft", "reinforce": "REINFORCE"}
-    chart = shc.learning_curve_chart(
-        curves, "total_variance", labels, title="v", y_title="variance", log=True
-    )
-    spec = chart.to_dict()
-    rows = dataset(spec)
-    assert [(row["method"], row["step"]) for row in rows] == [
-        ("soft", 0.0),
-        ("soft", 20.0),
-        ("reinforce", 0.0),
-        ("reinforce", 20.0),
-    ]
-    color = spec["layer"][0]["encoding"]["color"]["scale"]
-    assert color["domain"] == ["soft", "REINFORCE"]
-    assert color["range"] == [shc.METHOD_COLORS["soft"], shc.METHOD_COLORS["reinforce"]]
-    assert spec["layer"][0]["encoding"]["y"]["scale"]["type"] == "log"
 
 
 def test_frequency_gaps_shrink_like_one_over_root_n():
@@ -479,18 +363,203 @@ def test_top_ties_are_detected():
     assert not sh.has_top_tie([5.0])
 
 
-def test_the_sweep_marker_is_a_parameter_that_moves_without_rebuilding():
-    angles = np.linspace(-180, 180, 5)
-    chart = shc.sweep_chart(
-        angles, {"soft": np.ones(5)}, {"soft": np.zeros(5)}, current_angle=30, jumps=[]
+# ---------------------------------------------------------------------------
+# Error messages in full, where they tell the caller what to fix
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda: sh.hard_weights([1.0, np.nan]),
+            "scores contain NaN; check the query, keys and temperature",
+        ),
+        (
+            lambda: sh.hard_weights([1.0, np.inf]),
+            "scores contain +inf; only -inf (meaning 'masked') is allowed",
+        ),
+        (lambda: sh.hard_weights([]), "scores need at least one item in their last axis, got (0,)"),
+        (lambda: sh.hard_weights(["a"]), "scores must hold real numbers, got dtype <U1"),
+        (lambda: sh.soft_weights([1.0], 0.0), "temperature must be positive, got 0.0"),
+        (lambda: sh.soft_weights([1.0], "warm"), "temperature must be a number, got 'warm'"),
+        (lambda: sh.sample_frequencies([1.0, 2.0], 0), "n_draws must be at least 1, got 0"),
+        (
+            lambda: sh.sample_frequencies([-np.inf, -np.inf], 3),
+            "every score is -inf: there is no item to sample",
+        ),
+        (
+            lambda: sh.sample_indices(np.zeros((2, 2)), 3),
+            "scores must be a vector (S,), got shape (2, 2)",
+        ),
+        (lambda: sh.frequency_band([0.5, 1.5], 10), "probabilities must lie in [0, 1]"),
+        (lambda: sh.frequency_band([0.5], 10, z=0), "z must be positive, got 0"),
+        (
+            lambda: sh.gumbel_softmax_weights([1.0, 2.0], 0.5, [0.1]),
+            "noise has shape (1,) but logits have shape (2,)",
+        ),
+        (lambda: sh.gumbel_softmax_weights([1.0], 0.0, [0.1]), "tau must be positive, got 0.0"),
+        (
+            lambda: sh.gumbel_softmax_weights([1.0], 1.0, [np.inf]),
+            "noise contains NaN or infinity; every entry must be a finite number",
+        ),
+        (
+            lambda: sh.gumbel_argmax_indices(np.zeros((2, 2)), 3),
+            "logits must be a vector (S,), got shape (2, 2)",
+        ),
+        (
+            lambda: sh.dot_product_scores([1.0, 2.0, 3.0], np.eye(2)),
+            "query has size 3 but keys have size 2",
+        ),
+        (lambda: sh.dot_product_scores([1.0], [1.0]), "keys must have 2 axes, got shape (1,)"),
+        (lambda: sh.attend([0.5, 0.5], np.eye(3)), "weights cover 2 items but there are 3 values"),
+        (lambda: sh.attend(1.0, np.eye(3)), "weights needs at least 1 axes, got shape ()"),
+        (
+            lambda: sh.soft_output_path([1.0], [[0.0, 0.0]], [1.0, -1.0]),
+            "temperatures must be positive finite numbers",
+        ),
+        (
+            lambda: sh.convex_hull(np.zeros((0, 2))),
+            "points must have shape (S, 2) with S >= 1, got (0, 2)",
+        ),
+        (lambda: sh.convex_hull([[0.0, np.nan]]), "points must be finite"),
+        (lambda: sh.query_vector(30, -1.0), "length must be at least 0.0, got -1.0"),
+        (lambda: sh.query_vector(np.inf, 1.0), "angle_degrees must be a finite number, got inf"),
+        (
+            lambda: sh.angle_sweep(scenes.Preset.FOUR.scene, 4, [0.0], 1.0, 1.0),
+            "target must be at most 3, got 4",
+        ),
+    ],
+)
+def test_errors_say_what_to_fix(call, message):
+    with refuses(message):
+        call()
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([], "the table is empty; add at least two items"),
+        (
+            [{"item": "A", "key x": 1, "key y": 0, "value x": 0, "value y": 0}],
+            "attention needs at least 2 items to choose from",
+        ),
+        (
+            [{"item": "A", "key x": 1, "key y": None, "value x": 0, "value y": 0}] * 2,
+            "row 1 has no number in 'key y'; fill it in",
+        ),
+        (
+            [{"item": "A", "key x": 1, "key y": 0, "value x": 0, "value y": "two"}] * 2,
+            "row 1: 'value y' must be a number, got 'two'",
+        ),
+        (
+            [{"item": "A", "key x": 11, "key y": 0, "value x": 0, "value y": 0}] * 2,
+            "keys must lie within ±10",
+        ),
+        (
+            [{"item": "A", "key x": 1, "key y": 0, "value x": 0, "value y": 0}] * 9,
+            "this demo shows at most 8 items, got 9",
+        ),
+        (
+            [{"item": "A", "key x": 1, "key y": 0, "value x": -math.inf, "value y": 0}] * 2,
+            "some values are missing or not numbers; fill every cell",
+        ),
+    ],
+)
+def test_table_errors_in_full(rows, message):
+    with refuses(message):
+        scenes.scene_from_table(rows)
+
+
+def test_make_scene_checks_shapes_and_numbers():
+    with refuses("keys must have shape (2, 2), got (2, 3)"):
+        scenes.make_scene(["a", "b"], np.zeros((2, 3)), np.zeros((2, 2)))
+    with refuses("every key and value coordinate must be a number"):
+        scenes.make_scene(["a", "b"], [["x", 0], [0, 0]], np.zeros((2, 2)))
+    scene = scenes.make_scene(["", " b "], np.zeros((2, 2)), np.ones((2, 2)))
+    assert scene.names == ("item 0", "b")
+
+
+def test_long_names_are_cut_and_the_scene_key_round_trips():
+    rows = [
+        {"item": "a very long item name", "key x": 1, "key y": 2, "value x": 3, "value y": 4},
+        {"item": "B", "key x": -1.5, "key y": 0, "value x": 0, "value y": -4},
+    ]
+    scene = scenes.scene_from_table(rows)
+    assert scene.names == ("a very long", "B")
+    assert scene.key == (
+        ("a very long", "B"),
+        ((1.0, 2.0), (-1.5, 0.0)),
+        ((3.0, 4.0), (0.0, -4.0)),
     )
-    spec = chart.to_dict()
-    assert spec["params"] == [{"name": shc.NOW_PARAM, "value": 30.0}]
-    now_layer = spec["vconcat"][0]["layer"][1]
-    assert {"calculate": shc.NOW_PARAM, "as": "angle"} in now_layer["transform"]
-    moved = shc.with_sweep_angle(spec, -90)
-    assert moved["params"] == [{"name": shc.NOW_PARAM, "value": -90.0}]
-    assert spec["params"][0]["value"] == 30.0  # the original is untouched
-    assert moved["datasets"] is spec["datasets"]  # the data is shared, not copied
-    with pytest.raises(ValueError, match="not a sweep chart"):
-        shc.with_sweep_angle({"layer": []}, 0)
+    again = scenes.scene_from_key(scene.key)
+    np.testing.assert_array_equal(again.keys, scene.keys)
+    np.testing.assert_array_equal(again.value_points, scene.value_points)
+    hash(scene.key)  # a plain, hashable cache key
+
+
+def test_presets_are_an_enum_of_their_labels():
+    assert [preset.value for preset in scenes.Preset] == [
+        "Four items",
+        "Triangle with a middle item",
+        "Two near-twin keys",
+        "Six around a circle",
+    ]
+    assert scenes.Preset("Two near-twin keys").scene.names == ("A", "A′", "B")
+    circle = scenes.Preset.CIRCLE.scene
+    np.testing.assert_allclose(np.linalg.norm(circle.keys, axis=1), 2.0)
+    np.testing.assert_allclose(np.linalg.norm(circle.value_points, axis=1), 3.0)
+    np.testing.assert_allclose(circle.keys[1], [1.0, math.sqrt(3)])
+
+
+def test_presets_cannot_be_changed_through_a_table_edit():
+    scene = scenes.Preset.FOUR.scene
+    table = scenes.scene_table(scene)
+    table["key x"][0] = 9.0
+    assert scenes.Preset.FOUR.scene.keys[0, 0] == 2.0
+
+
+# ---------------------------------------------------------------------------
+# One query on a scene
+# ---------------------------------------------------------------------------
+
+
+def test_look_gathers_the_first_sections_numbers():
+    scene = scenes.Preset.FOUR.scene
+    view = sh.look(scene, 30, 2.0, 1.0)
+    np.testing.assert_allclose(view.query, [math.sqrt(3), 1.0])
+    np.testing.assert_allclose(view.scores, scene.keys @ view.query / math.sqrt(2))
+    np.testing.assert_allclose(view.soft, sh.soft_weights(view.scores))
+    np.testing.assert_array_equal(view.hard, [1.0, 0.0, 0.0, 0.0])
+    assert view.winner == 0 and view.tie is False
+    np.testing.assert_allclose(view.soft_output, view.soft @ scene.value_points)
+    np.testing.assert_array_equal(view.hard_output, scene.value_points[0])
+    assert view.temperature_path.shape == (len(sh.PATH_TEMPERATURES), 2)
+    np.testing.assert_allclose(view.temperature_path[0], scene.value_points[0], atol=1e-9)
+    assert sorted(view.hull.tolist()) == [0, 1, 2, 3]
+    assert sh.look(scene, 0, 0.0, 1.0).tie is True
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.floats(-180, 180),
+    st.floats(0, 4),
+    st.sampled_from([0.05, 0.5, 1.0, 20.0]),
+    st.sampled_from(list(scenes.Preset)),
+)
+def test_look_keeps_soft_inside_the_hull_and_hard_on_a_value(angle, length, temperature, preset):
+    scene = preset.scene
+    view = sh.look(scene, angle, length, temperature)
+    np.testing.assert_allclose(view.soft.sum(), 1.0)
+    assert sh.in_convex_hull(view.soft_output, scene.value_points, tolerance=1e-7)
+    assert any(np.array_equal(view.hard_output, value) for value in scene.value_points)
+    assert view.scores[view.winner] == view.scores.max()
+    assert all(
+        sh.in_convex_hull(point, scene.value_points, tolerance=1e-7)
+        for point in view.temperature_path
+    )
+
+
+def test_sweep_grid_is_one_degree_steps():
+    assert sh.SWEEP_ANGLES[0] == -180 and sh.SWEEP_ANGLES[-1] == 180
+    np.testing.assert_allclose(np.diff(sh.SWEEP_ANGLES), 1.0)
