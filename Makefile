@@ -16,7 +16,7 @@ PIP := $(BIN)/python -m pip --retries 1 --timeout 20
 .PHONY: run test lint unit browser screenshots bench packages mutants workshop-answers clean
 
 run: $(VENV)/.installed-app
-	$(BIN)/streamlit run Home.py --server.port $(PORT)
+	$(BIN)/streamlit run Home.py --server.port $(PORT) $(ARGS)
 
 test: $(VENV)/.installed-dev node_modules/.installed packages
 	$(BIN)/ruff check .

@@ -117,14 +117,15 @@ DEMOS: tuple[Demo, ...] = (
         title="Soft vs hard attention",
         icon=":material/call_split:",
         section="Mechanics of attention",
-        promise="A weighted average against a single pick: why only the first one "
-        "trains by backpropagation, and what the second one costs.",
+        promise="A weighted average against a single pick: why backpropagation cannot teach "
+        "the pick where to look, and what the ways around it cost.",
         minutes=10,
         minutes_short=0,
         objectives=(
             "Compare soft, hard, sampled and Gumbel-softmax weights on the same scores.",
-            "Explain why the hard choice gets no gradient and how REINFORCE and "
-            "straight-through estimators work around it.",
+            "Explain why the hard choice (the query and keys) gets no gradient while the "
+            "picked value does, and how REINFORCE and straight-through estimators work "
+            "around it.",
         ),
     ),
     Demo(
