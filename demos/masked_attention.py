@@ -249,8 +249,8 @@ with key_col:
         "opposite (True = ignore this key), so they need `~mask`."
     )
 with st.expander("The same masks in torch (right padding), run by the lab's tests"):
-    st.code(code["sdpa"], language="python")
-    st.code(code["mha"], language="python")
+    st.code(code["sdpa"], language="python", wrap_lines=True)
+    st.code(code["mha"], language="python", wrap_lines=True)
 
 # ---------------------------------------------------------------- 2 · per sentence
 st.header("2 · The mask and the weights, sentence by sentence", anchor=False)
@@ -431,9 +431,9 @@ wrong_ways_section(sentences, side, kind, int(d_model), int(seed))
 
 st.subheader("What lab does with a row that has nothing to look at", anchor=False)
 st.markdown(prose.EMPTY_ROW)
-st.code(code["safe_softmax"], language="python")
+st.code(code["safe_softmax"], language="python", wrap_lines=True)
 with st.expander("`masked_softmax`, which fills the masked scores with −∞ and calls it"):
-    st.code(code["masked_softmax"], language="python")
+    st.code(code["masked_softmax"], language="python", wrap_lines=True)
 st.markdown(prose.TORCH_EMPTY_ROWS)
 
 st.divider()

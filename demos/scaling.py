@@ -392,6 +392,7 @@ def query_up_close(
         st.code(
             inspect.getsource(softmax_jacobian) + "\n\n" + inspect.getsource(jacobian_norm),
             language="python",
+            wrap_lines=True,
         )
 
 

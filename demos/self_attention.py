@@ -278,7 +278,7 @@ st.markdown(
     "This is the lab's own function, printed from its source: the heatmaps above come from "
     "the same arithmetic (checked against PyTorch's attention in the lab's tests)."
 )
-st.code(inspect.getsource(self_attention), language="python")
+st.code(inspect.getsource(self_attention), language="python", wrap_lines=True)
 
 st.divider()
 notice_col, exercise_col = st.columns(2, gap="large")

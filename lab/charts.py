@@ -156,17 +156,46 @@ def default_cell_size(n_rows: int, n_cols: int) -> int:
     return max(6, 520 // largest)
 
 
+_COMPOSITIONS = ("layer", "hconcat", "vconcat", "concat")
+
+
+def _label_marks(spec: Spec, description: str) -> Spec:
+    """A copy of ``spec`` where every mark is labelled for screen readers or hidden from them.
+
+    A mark that the builder did not mark ``"aria": False`` (decorative) gets a
+    ``description``: Vega turns it into the label of the mark's group, which
+    screen readers announce, and without it each group is an image with no
+    text alternative.
+    """
+    labelled = dict(spec)
+    mark = labelled.get("mark")
+    if mark is not None:
+        mark = {"type": mark} if isinstance(mark, str) else dict(mark)
+        if mark.get("aria") is not False:
+            mark.setdefault("description", f"{description} ({mark['type']} marks)")
+        labelled["mark"] = mark
+    for composition in _COMPOSITIONS:
+        if composition in labelled:
+            labelled[composition] = [
+                _label_marks(part, description) for part in labelled[composition]
+            ]
+    return labelled
+
+
 def top_level(spec: Spec, *, title: str, description: str | None = None) -> Spec:
     """Finish a spec: its title, a text alternative for screen readers, and "pad" sizing.
 
-    Sizing by content ("pad") keeps step-sized charts from being squashed into
-    Streamlit's width and keeps Vega from warning that it dropped "fit".
+    Every mark gets a description unless its builder hid it from screen readers
+    (``"aria": False`` on decorative layers). Sizing by content ("pad") keeps
+    step-sized charts from being squashed into Streamlit's width and keeps Vega
+    from warning that it dropped "fit".
     """
+    text = description or title or "chart"
     return {
         "title": title,
-        "description": description or title or "chart",
+        "description": text,
         "autosize": dict(CONTENT_SIZE),
-        **spec,
+        **_label_marks(spec, title or text),
     }
 
 

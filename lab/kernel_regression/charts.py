@@ -447,11 +447,19 @@ def attention_heatmap(
                         }
                     },
                 },
-                {
-                    "transform": [{"filter": "datum.empty"}],
-                    "mark": {"type": "rect", "color": MASKED_COLOR},
-                },
-            ],
+            ]
+            # Grey rows only where a window is empty: a layer with nothing to draw would
+            # still leave an unlabelled mark group for screen readers.
+            + (
+                [
+                    {
+                        "transform": [{"filter": "datum.empty"}],
+                        "mark": {"type": "rect", "color": MASKED_COLOR},
+                    }
+                ]
+                if empty_rows.any()
+                else []
+            ),
         },
         title=title,
         description=f"{title or 'Attention weights'}: a heatmap of {n_rows} queries (rows) by "
