@@ -134,12 +134,12 @@ DEMOS: tuple[Demo, ...] = (
         icon=":material/view_week:",
         section="Multi-head and beyond",
         promise="Several heads on a toy sentence, each looking at something different, "
-        "then concatenated and mixed by W_o.",
+        "then concatenated and mixed by the output matrix Wₒ.",
         minutes=10,
         minutes_short=10,
         objectives=(
             "Describe what each head of a small model attends to, from its pattern.",
-            "Trace how heads are concatenated and mixed by W_o, and what switching one off does.",
+            "Trace how heads are concatenated and mixed by Wₒ, and what switching one off does.",
         ),
     ),
     Demo(

@@ -14,9 +14,10 @@ st.title("Attention Lab", anchor=False)
 st.markdown(
     "Hands-on demos of the attention mechanism behind transformers. Move a slider and "
     "watch the mathematics change: every number on screen comes from the lab's tested "
-    "code. Most are computed live from your settings; three training runs are shipped "
-    "with the lab so pages open at once (the learned kernel bandwidth, the soft-vs-hard "
-    "training curves and the tiny transformer), and each of those pages can retrain them."
+    "code. Most are computed live from your settings. A few results are shipped with the "
+    "lab so their pages open at once: the learned kernel bandwidth, the soft-vs-hard "
+    "training curves, the tiny transformer, the two translation models and the measured "
+    "cost of attention. Each of those pages says so, and can retrain or re-measure them."
 )
 st.markdown(
     "**For** learners working through attention on their own, and instructors who want a "
