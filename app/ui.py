@@ -153,17 +153,39 @@ def _quoted(raw: list[str]) -> str:
     return escape_markdown(text)
 
 
-def _check_address(
-    raw: list[str], label: str, value: Any, *, honoured: Callable[[str], bool], expected: str
-) -> None:
-    """A note beside the control when the address asked for something it could not take."""
-    if not raw or all(honoured(item) for item in raw):
-        return
-    st.warning(
-        f"The link set **{escape_markdown(label)}** to “{_quoted(raw)}”, which is not "
-        f"{expected}. The page uses **{escape_markdown(str(value))}**.",
-        icon=":material/link_off:",
-    )
+def _bound(
+    make: Callable[..., T],
+    label: str,
+    reset_to: Any,
+    *,
+    key: str,
+    shown: Callable[[T], str],
+    honoured: Callable[[str, T], bool],
+    expected: str,
+    **options: Any,
+) -> T:
+    """Draw one control bound to the address, and note an address value it could not take.
+
+    Args:
+        make: the Streamlit widget function (``st.slider``, ``st.toggle``...).
+        label: the control's label.
+        reset_to: its default, kept for "Reset this page".
+        key: its key, which is also its name in the address.
+        shown: the chosen value as the note should quote it.
+        honoured: whether a raw address value is the value the control took.
+        expected: what the control accepts, for the note ("a whole number from 1 to 16").
+        options: the widget's other arguments.
+    """
+    first = _register(key, reset_to)
+    raw = _address_value(key) if first else []
+    chosen = make(label, key=key, bind="query-params", **options)
+    if raw and not all(honoured(item, chosen) for item in raw):
+        st.warning(
+            f"The link set **{escape_markdown(label)}** to “{_quoted(raw)}”, which is not "
+            f"{expected}. The page uses **{escape_markdown(shown(chosen))}**.",
+            icon=":material/link_off:",
+        )
+    return chosen
 
 
 def _same_number(raw: str, value: float) -> bool:
@@ -172,6 +194,11 @@ def _same_number(raw: str, value: float) -> bool:
     except ValueError:
         return False
     return math.isclose(asked, float(value), rel_tol=1e-9, abs_tol=1e-12)
+
+
+def _one_of(options: Sequence[T], format_func: Callable[[T], str]) -> str:
+    names = [format_func(option) for option in options[:8]]
+    return "one of " + ", ".join(names) + (" …" if len(options) > 8 else "")
 
 
 def slider(
@@ -186,28 +213,22 @@ def slider(
     help: str | None = None,
 ) -> T:
     """``st.slider`` bound to the address. Returns the chosen number."""
-    first = _register(key, value)
-    raw = _address_value(key) if first else []
-    chosen = st.slider(
+    kind = "a whole number" if isinstance(value, int) else "a number"
+    return _bound(
+        st.slider,
         label,
-        min_value,
-        max_value,
         value,
+        key=key,
+        shown=str,
+        honoured=_same_number,
+        expected=f"{kind} from {min_value} to {max_value}",
+        min_value=min_value,
+        max_value=max_value,
+        value=value,
         step=step,
         format=format,
-        key=key,
         help=help,
-        bind="query-params",
     )
-    kind = "a whole number" if isinstance(value, int) else "a number"
-    _check_address(
-        raw,
-        label,
-        chosen,
-        honoured=lambda item: _same_number(item, chosen),
-        expected=f"{kind} from {min_value} to {max_value}",
-    )
-    return chosen
 
 
 def select_slider(
@@ -220,27 +241,19 @@ def select_slider(
     help: str | None = None,
 ) -> T:
     """``st.select_slider`` bound to the address (the address holds the option's label)."""
-    first = _register(key, value)
-    raw = _address_value(key) if first else []
-    chosen = st.select_slider(
+    return _bound(
+        st.select_slider,
         label,
+        value,
+        key=key,
+        shown=format_func,
+        honoured=lambda raw, chosen: raw == format_func(chosen),
+        expected=_one_of(options, format_func),
         options=list(options),
         value=value,
         format_func=format_func,
-        key=key,
         help=help,
-        bind="query-params",
     )
-    _check_address(
-        raw,
-        label,
-        format_func(chosen),
-        honoured=lambda item: item == format_func(chosen),
-        expected="one of "
-        + ", ".join(format_func(option) for option in options[:8])
-        + (" …" if len(options) > 8 else ""),
-    )
-    return chosen
 
 
 def number(
@@ -254,17 +267,19 @@ def number(
     help: str | None = None,
 ) -> int:
     """A whole-number ``st.number_input`` bound to the address."""
-    first = _register(key, value)
-    raw = _address_value(key) if first else []
-    chosen = st.number_input(
-        label, min_value, max_value, value, step=step, key=key, help=help, bind="query-params"
-    )
-    _check_address(
-        raw,
+    chosen = _bound(
+        st.number_input,
         label,
-        chosen,
-        honoured=lambda item: _same_number(item, chosen),
+        value,
+        key=key,
+        shown=str,
+        honoured=_same_number,
         expected=f"a whole number from {min_value} to {max_value}",
+        min_value=min_value,
+        max_value=max_value,
+        value=value,
+        step=step,
+        help=help,
     )
     return int(chosen)
 
@@ -282,15 +297,16 @@ def seed(
 
 def toggle(label: str, value: bool, *, key: str, help: str | None = None) -> bool:
     """``st.toggle`` bound to the address."""
-    first = _register(key, value)
-    raw = _address_value(key) if first else []
-    chosen = st.toggle(label, value=value, key=key, help=help, bind="query-params")
-    _check_address(
-        raw,
+    chosen = _bound(
+        st.toggle,
         label,
-        "on" if chosen else "off",
-        honoured=lambda item: item.lower() == str(chosen).lower(),
+        value,
+        key=key,
+        shown=lambda on: "on" if on else "off",
+        honoured=lambda raw, on: raw.lower() == str(on).lower(),
         expected="true or false",
+        value=value,
+        help=help,
     )
     return bool(chosen)
 
@@ -305,27 +321,21 @@ def segmented(
     help: str | None = None,
 ) -> T:
     """A one-choice ``st.segmented_control`` bound to the address; never returns ``None``."""
-    first = _register(key, value)
-    raw = _address_value(key) if first else []
-    chosen = st.segmented_control(
+    chosen = _bound(
+        st.segmented_control,
         label,
-        list(options),
+        value,
+        key=key,
+        shown=lambda option: format_func(value if option is None else option),
+        honoured=lambda raw, option: raw == format_func(value if option is None else option),
+        expected=_one_of(options, format_func),
+        options=list(options),
         default=value,
         format_func=format_func,
         required=True,
-        key=key,
         help=help,
-        bind="query-params",
     )
-    chosen = value if chosen is None else chosen
-    _check_address(
-        raw,
-        label,
-        format_func(chosen),
-        honoured=lambda item: item == format_func(chosen),
-        expected="one of " + ", ".join(format_func(option) for option in options),
-    )
-    return chosen
+    return value if chosen is None else chosen
 
 
 def radio(
@@ -339,26 +349,20 @@ def radio(
     help: str | None = None,
 ) -> T:
     """``st.radio`` bound to the address."""
-    first = _register(key, value)
-    raw = _address_value(key) if first else []
-    chosen = st.radio(
+    return _bound(
+        st.radio,
         label,
-        list(options),
+        value,
+        key=key,
+        shown=format_func,
+        honoured=lambda raw, chosen: raw == format_func(chosen),
+        expected=_one_of(options, format_func),
+        options=list(options),
         index=list(options).index(value),
         format_func=format_func,
         horizontal=horizontal,
-        key=key,
         help=help,
-        bind="query-params",
     )
-    _check_address(
-        raw,
-        label,
-        format_func(chosen),
-        honoured=lambda item: item == format_func(chosen),
-        expected="one of " + ", ".join(format_func(option) for option in options),
-    )
-    return chosen
 
 
 def choose(
@@ -381,19 +385,21 @@ def choose(
     if not labels:
         raise ValueError(f"{label!r} needs at least one option")
     default = min(max(default, 0), len(labels) - 1)
-    first = _register(key, labels[default])
-    raw = _address_value(key) if first else []
     remembered = st.session_state.get(key)
     if remembered is not None and remembered not in labels:
         replacement = fallback(remembered) if fallback else None
         st.session_state[key] = replacement if replacement in labels else labels[default]
-    chosen = st.selectbox(label, labels, index=default, key=key, help=help, bind="query-params")
-    _check_address(
-        raw,
+    chosen = _bound(
+        st.selectbox,
         label,
-        chosen,
-        honoured=lambda item: item == chosen,
+        labels[default],
+        key=key,
+        shown=str,
+        honoured=lambda raw, option: raw == option,
         expected="one of the choices offered",
+        options=labels,
+        index=default,
+        help=help,
     )
     return labels.index(chosen)
 
@@ -408,25 +414,19 @@ def text(
     placeholder: str | None = None,
 ) -> str:
     """``st.text_input`` bound to the address, at most ``max_chars`` characters."""
-    first = _register(key, value)
-    raw = _address_value(key) if first else []
-    chosen = st.text_input(
+    return _bound(
+        st.text_input,
         label,
+        value,
+        key=key,
+        shown=lambda typed: typed if len(typed) <= _SHOWN_RAW else typed[: _SHOWN_RAW - 1] + "…",
+        honoured=lambda raw, typed: raw == typed,
+        expected=f"at most {max_chars} characters",
         value=value,
         max_chars=max_chars,
-        key=key,
         help=help,
         placeholder=placeholder,
-        bind="query-params",
     )
-    _check_address(
-        raw,
-        label,
-        chosen if len(chosen) <= _SHOWN_RAW else chosen[: _SHOWN_RAW - 1] + "…",
-        honoured=lambda item: item == chosen,
-        expected=f"at most {max_chars} characters",
-    )
-    return chosen
 
 
 def sentence(
