@@ -15,11 +15,12 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from scripts.serve import wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -124,22 +125,17 @@ def wait_for_health(
     process: subprocess.Popen | None = None,
     log_path: Path | None = None,
 ) -> None:
-    """Poll ``<url>/_stcore/health`` until it answers 200 (fail early if ``process`` exits)."""
-    deadline = time.monotonic() + timeout
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    while True:
-        if process is not None and process.poll() is not None:
-            output = log_path.read_text() if log_path else ""
-            raise RuntimeError(f"streamlit exited early:\n{output}")
-        try:
-            with opener.open(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{url} did not answer its health check within {timeout} s")
-        time.sleep(0.3)
+    """Poll ``<url>/_stcore/health`` until it answers 200 (fail early if ``process`` exits).
+
+    The wait ``make serve`` uses (scripts/serve.py), with the server's log in
+    the error when the process died.
+    """
+    try:
+        wait_healthy(url, process, timeout)
+    except RuntimeError as error:
+        died = process is not None and process.poll() is not None
+        output = log_path.read_text() if log_path and died else ""
+        raise RuntimeError(f"{error}\n{output}".rstrip()) from None
 
 
 def stop_process(process: subprocess.Popen, timeout: float = 10.0) -> None:

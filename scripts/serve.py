@@ -144,11 +144,12 @@ def start(name: str, command: list[str], env: dict[str, str] | None = None) -> s
     return process
 
 
-def wait_healthy(url: str, process: subprocess.Popen, timeout: float) -> None:
+def wait_healthy(url: str, process: subprocess.Popen | None, timeout: float) -> None:
+    """Poll ``<url>/_stcore/health`` until it answers 200; fail early if ``process`` exits."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     deadline = time.monotonic() + timeout
     while True:
-        if process.poll() is not None:
+        if process is not None and process.poll() is not None:
             raise RuntimeError(f"{url}: the process exited with code {process.returncode}")
         try:
             with opener.open(f"{url}/_stcore/health", timeout=2) as response:
