@@ -86,14 +86,14 @@ def parse_number(text: str) -> float | None:
     if not cleaned:
         return None
     if _FRACTION.match(cleaned):
-        numerator, denominator = cleaned.replace(" ", "").split("/")
+        numerator, denominator = cleaned.split("/")  # int() ignores the spaces around "/"
         if int(denominator) == 0:
             return None
         return float(Fraction(int(numerator), int(denominator)))
     if not _NUMBER.match(cleaned):
         return None
     percent = cleaned.endswith("%")
-    number = float(cleaned.rstrip("%").replace(",", "."))
+    number = float(cleaned.removesuffix("%").replace(",", "."))
     return number / 100 if percent else number
 
 

@@ -102,3 +102,29 @@ def test_check_float(value, options, message):
 def test_check_float_returns_a_float():
     assert check_float("t", 3, positive=True, minimum=3, maximum=3) == 3.0
     assert check_float("t", "0.5") == 0.5
+
+
+def test_as_real_copies_only_when_it_converts():
+    values = np.array([1.5, -2.0])
+    assert as_real("x", values, dtype=np.float64) is values  # already float64: no copy
+    narrowed = as_real("x", values, dtype=np.float32)
+    assert narrowed.dtype == np.float32 and narrowed is not values
+    np.testing.assert_array_equal(narrowed, [1.5, -2.0])
+
+
+def test_as_real_takes_a_scalar_and_the_least_number_of_axes_itself():
+    scalar = as_real("x", 2.5)
+    assert scalar.shape == () and scalar == 2.5
+    assert as_real("x", [1.0], min_ndim=1).shape == (1,)  # exactly min_ndim axes is enough
+
+
+def test_as_matrix_is_float64_whatever_comes_in():
+    narrow = np.array([[0.1, 0.2]], dtype=np.float32)
+    matrix = as_matrix("m", narrow)
+    assert matrix.dtype == np.float64
+    np.testing.assert_array_equal(matrix, narrow.astype(np.float64))
+
+
+def test_positive_means_above_zero_not_above_one():
+    assert check_float("t", 0.5, positive=True) == 0.5
+    assert check_float("t", 1e-300, positive=True) == 1e-300

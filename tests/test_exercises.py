@@ -75,3 +75,35 @@ def test_answers_refuse_nonsense():
         ChoiceAnswer(options=("a",), correct=0)
     with pytest.raises(ValueError, match=r"^correct must be at most 1, got 2$"):
         ChoiceAnswer(options=("a", "b"), correct=2)
+
+
+def test_the_ends_of_the_range_are_allowed_answers():
+    answer = NumberAnswer(value=0.0, tolerance=0.01, minimum=0, maximum=1)
+    assert check_number(answer, "0") == Verdict(True, "Right.")
+    assert check_number(answer, "-0.001") == Verdict(
+        None, "The answer cannot be below 0: look again."
+    )
+    top = NumberAnswer(value=1.0, tolerance=0.01, minimum=0, maximum=1)
+    assert check_number(top, "1") == Verdict(True, "Right.")
+    assert check_number(top, "1.001") == Verdict(None, "The answer cannot be above 1: look again.")
+
+
+def test_an_answer_exactly_at_the_edge_of_the_tolerance_counts():
+    answer = NumberAnswer(value=0.0, tolerance=1.0)
+    # 1.000000001 is the tolerance with its hair of slack (1 + 1e-9): still right.
+    assert check_number(answer, "1.000000001") == Verdict(True, "Right.")
+    assert check_number(answer, "1.000000002") == Verdict(
+        False, "Not quite. Try again, or open the hint."
+    )
+
+
+def test_fractions_with_spaces_and_signs():
+    assert parse_number("3 / 8") == 0.375
+    assert parse_number("+3/ 8") == 0.375
+    assert parse_number("12%") == 0.12
+
+
+def test_the_first_option_can_be_the_right_one_but_not_one_before_it():
+    assert check_choice(ChoiceAnswer(options=("a", "b"), correct=0), "a") == Verdict(True, "Right.")
+    with pytest.raises(ValueError, match=r"^correct must be at least 0, got -1$"):
+        ChoiceAnswer(options=("a", "b"), correct=-1)

@@ -322,10 +322,7 @@ def nadaraya_watson(
     targets = _as_targets(y_train, keys.shape[0])
     scores = kernel_scores(
         keys, x_query, kernel=kernel, bandwidth=bandwidth, exclude_self=exclude_self
-    )  # (L, S)
-    if scores.shape[0] == 0:
-        shape = (0,) if targets.ndim == 1 else (0, targets.shape[1])
-        return NadarayaWatsonResult(np.zeros(shape), np.zeros((0, keys.shape[0])))
+    )  # (L, S); L = 0 gives (0, S) weights and a (0,) or (0, Ev) estimate
     weights = softmax(scores, axis=-1)  # (L, S); a row of all -inf becomes all 0
     return NadarayaWatsonResult(_weighted_average(weights, targets), weights)
 
@@ -377,7 +374,7 @@ def loo_error(
 ) -> float:
     """Leave-one-out mean squared error (``NaN`` if some left-out point has no estimate)."""
     result = loo_predictions(x_train, y_train, kernel=kernel, bandwidth=bandwidth)
-    return mean_squared_error(result.estimate, as_real("y_train", y_train, dtype=np.float64))
+    return mean_squared_error(result.estimate, y_train)  # y_train was checked just above
 
 
 def bandwidth_grid(low: float = 0.01, high: float = 10.0, per_decade: int = 20) -> FloatArray:
@@ -598,14 +595,16 @@ def contributions(
 
 
 def format_bandwidth(bandwidth: float) -> str:
-    """Three significant digits, no exponent for the slider's range: ``0.0112``, ``0.2``, ``10``."""
+    """Three significant digits, no exponent for the slider's range: ``0.0112``, ``0.2``, ``10``.
+
+    From 999.5 to 9999 the whole number is written (``1234``) rather than ``1.23e+03``;
+    smaller and larger values read as Python's ``.3g`` (``150``, ``2e-07``, ``1e+04``).
+    """
     value = float(bandwidth)
-    if not math.isfinite(value):
-        return str(value)
-    if 1e-3 <= abs(value) < 1e4:
-        digits = max(0, 2 - math.floor(math.log10(abs(value))))
-        return f"{value:.{digits}f}".rstrip("0").rstrip(".")
-    return f"{value:.3g}"
+    text = f"{value:.3g}"
+    if "e+" in text and abs(value) < 1e4:  # .3g would switch to an exponent at 999.5
+        return f"{value:.0f}"
+    return text
 
 
 def format_error(value: float) -> str:

@@ -651,3 +651,224 @@ def test_formats():
     assert kr.format_bandwidth(2e-7) == "2e-07"
     assert kr.format_bandwidth(math.inf) == "inf"
     assert kr.format_error(math.nan) == "—" and kr.format_error(0.31688) == "0.317"
+
+
+# --- precision, defaults and the checks of every public entry point --------------------------
+
+
+def test_float32_inputs_are_computed_in_float64():
+    # Inputs keep float32 in lab.checks unless asked; the regression asks for float64, so
+    # the numbers match a float64 computation on the same (exactly widened) values.
+    x_train = np.array([0.1, 0.7, 1.3, 2.9], dtype=np.float32)
+    y_train = np.array([1.0, -2.0, 0.5, 3.0])
+    x_query = np.array([0.4, 2.2], dtype=np.float32)
+    result = kr.nadaraya_watson(x_train, y_train, x_query, bandwidth=0.3)
+    expected, weights = reference_nw(
+        x_train.astype(np.float64), y_train, x_query.astype(np.float64), "gaussian", 0.3
+    )
+    assert result.weights.dtype == np.float64
+    np.testing.assert_allclose(result.weights, weights, rtol=1e-12)
+    np.testing.assert_allclose(result.estimate, expected, rtol=1e-12)
+    distances = kr.pairwise_distances(x_query, x_train)
+    assert distances.dtype == np.float64
+    np.testing.assert_array_equal(
+        distances, np.abs(x_query.astype(np.float64)[:, None] - x_train.astype(np.float64))
+    )
+    near = np.array([0.3, 0.7], dtype=np.float32)
+    np.testing.assert_allclose(
+        kr.kernel_weight(near, 0.9), np.exp(-0.5 * (near.astype(np.float64) / 0.9) ** 2), rtol=1e-14
+    )
+    row = np.array([[0.1, 0.2, 0.3, 0.4]], dtype=np.float32)
+    np.testing.assert_allclose(
+        kr.effective_neighbours(row), 1.0 / np.sum(row.astype(np.float64) ** 2), rtol=1e-14
+    )
+
+
+def test_a_tiny_bandwidth_far_from_every_key_gives_no_overflow_warning():
+    # u = 1e10 / 1e-300 overflows float64; the clip must take it back silently.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        weights = [kr.kernel_weight(1e10, 1e-300, kernel).item() for kernel in KERNELS]
+        result = kr.nadaraya_watson(
+            [0.0, 1e10], [1.0, 2.0], [0.0, 3e9, 1e10], kernel="gaussian", bandwidth=1e-300
+        )
+        boxcar = kr.nadaraya_watson(
+            [0.0, 1e10], [1.0, 2.0], [3e9], kernel="boxcar", bandwidth=1e-300
+        )
+    assert weights == [0.0, 0.0, 0.0, 0.0, 1.0]  # gaussian ... triangular, then constant
+    np.testing.assert_array_equal(result.weights, [[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    np.testing.assert_array_equal(result.estimate, [1.0, 1.0, 2.0])
+    assert boxcar.empty_indices == [0]
+
+
+def test_the_default_bandwidth_is_one():
+    x_train, y_train = np.array([0.0, 1.0, 3.0]), np.array([0.0, 1.0, 4.0])
+    # Worked by hand at h = 1: from x = 0 the keys score 0, -1/2 and -9/2.
+    np.testing.assert_allclose(kr.kernel_scores(x_train, [0.0]), [[0.0, -0.5, -4.5]])
+    kernel = np.exp([0.0, -0.5, -4.5])
+    result = kr.nadaraya_watson(x_train, y_train, [0.0])
+    np.testing.assert_allclose(result.estimate, [kernel @ y_train / kernel.sum()], rtol=1e-12)
+    left_out, _ = reference_nw(x_train, y_train, x_train, "gaussian", 1.0, leave_out=True)
+    np.testing.assert_allclose(kr.loo_predictions(x_train, y_train).estimate, left_out, rtol=1e-12)
+    assert kr.loo_error(x_train, y_train) == pytest.approx(
+        np.mean((left_out - y_train) ** 2), rel=1e-12
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda: kr.kernel_weight([0.0, np.inf], 1.0),
+            "distance contains NaN or infinity; every entry must be a finite number",
+        ),
+        (lambda: kr.kernel_weight(0.5, 0.0), "bandwidth must be positive, got 0.0"),
+        (lambda: kr.kernel_weight(0.5, "wide"), "bandwidth must be a number, got 'wide'"),
+        (
+            lambda: kr.pairwise_distances([0.5], [0.0, np.nan]),
+            "x_train contains NaN or infinity; every entry must be a finite number",
+        ),
+        (
+            lambda: kr.pairwise_distances([np.nan], [0.0]),
+            "x_query contains NaN or infinity; every entry must be a finite number",
+        ),
+        (lambda: kr.nearest_bandwidth([0.1, 1.0], 0.0), "bandwidth must be positive, got 0.0"),
+        (lambda: kr.nearest_bandwidth([0.1, 1.0], "h"), "bandwidth must be a number, got 'h'"),
+        (
+            lambda: kr.contributions([np.nan, 1.0], [1.0, 2.0]),
+            "weights contains NaN or infinity; every entry must be a finite number",
+        ),
+        (
+            lambda: kr.contributions([0.5, 0.5], [1.0, np.inf]),
+            "y_train contains NaN or infinity; every entry must be a finite number",
+        ),
+        (
+            lambda: kr.effective_neighbours([[0.5, np.nan]]),
+            "weights contains NaN or infinity; every entry must be a finite number",
+        ),
+        (lambda: kr.bandwidth_grid(0.0, 1.0), "low must be positive, got 0.0"),
+        (lambda: kr.bandwidth_grid("a", 1.0), "low must be a number, got 'a'"),
+        (lambda: kr.bandwidth_grid(0.1, 0.0), "high must be positive, got 0.0"),
+        (lambda: kr.bandwidth_grid(0.1, None), "high must be a number, got None"),
+        (lambda: kr.bandwidth_grid(1.0, 1.0), "high (1.0) must be above low (1.0)"),
+    ],
+)
+def test_public_helpers_check_their_arguments(call, message):
+    with exactly(message):
+        call()
+
+
+def test_a_short_bandwidth_grid_has_its_two_ends():
+    np.testing.assert_allclose(kr.bandwidth_grid(1.0, 1.1, 1), [1.0, 1.1])  # 0.04 decades
+    np.testing.assert_allclose(kr.bandwidth_grid(1.0, 10.0, 1), [1.0, 10.0])  # one step
+
+
+def test_tied_contributions_keep_the_order_of_the_keys():
+    # Keys alternate between two places: a boxcar around x = 0 gives the even keys 1/8
+    # each and the odd ones 0. Listed by weight, ties keep the keys' order.
+    x_train = np.tile([0.0, 5.0], 8)
+    y_train = np.arange(16.0)
+    row = kr.nadaraya_watson(x_train, y_train, [0.0], kernel="boxcar", bandwidth=1.0).weights[0]
+    listed = kr.contributions(row, y_train)
+    assert [key for key, _, _ in listed] == [*range(0, 16, 2), *range(1, 16, 2)]
+    assert [weight for _, weight, _ in listed] == [0.125] * 8 + [0.0] * 8
+    assert [part for _, _, part in listed[:3]] == [0.0, 0.25, 0.5]
+
+
+# --- error curves: sizes, test data and checks -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("x_train", "test_data", "message"),
+    [
+        ([], {}, "x_train is empty: kernel regression needs at least one training point"),
+        (
+            [0.0, np.nan],
+            {},
+            "x_train contains NaN or infinity; every entry must be a finite number",
+        ),
+        (
+            [0.0, 1.0],
+            {"x_test": [1.0], "y_test": [np.nan]},
+            "y_test contains NaN or infinity; every entry must be a finite number",
+        ),
+        (
+            [0.0, 1.0, 2.0],  # 3 keys, 2 queries: the message counts the queries
+            {"x_test": [1.0, 2.0], "y_test": [1.0]},
+            "x_test has 2 points but y_test has shape (1,)",
+        ),
+    ],
+)
+def test_error_curves_check_their_data(x_train, test_data, message):
+    y_train = np.arange(len(x_train), dtype=float)
+    with exactly(message):
+        kr.error_curves(x_train, y_train, [0.1], **test_data)
+
+
+def test_one_training_point_has_a_training_error_but_no_leave_one_out_error():
+    curves = kr.error_curves([0.0], [1.0], [1, 2])
+    np.testing.assert_array_equal(curves.train, [0.0, 0.0])
+    assert np.isnan(curves.loo).all() and curves.best_bandwidth is None
+    # Whole-number bandwidths are stored as the floats they stand for.
+    assert curves.bandwidths.dtype == np.float64
+    np.testing.assert_array_equal(curves.bandwidths, [1.0, 2.0])
+
+
+def test_test_error_with_more_queries_than_keys_and_vector_targets():
+    x_train = np.array([0.0, 1.0, 2.5])
+    y_train = np.array([[1.0, 0.0], [2.0, -1.0], [0.5, 3.0]])  # (S, Ev) = (3, 2)
+    x_test = np.array([0.2, 0.9, 1.7, 2.4, 3.0])
+    y_test = np.array([[1.0, 0.5], [2.0, 0.0], [1.0, 1.0], [0.0, 2.0], [1.0, 1.0]])
+    grid = [0.3, 1.0]
+    curves = kr.error_curves(x_train, y_train, grid, x_test=x_test, y_test=y_test)
+    for index, h in enumerate(grid):
+        estimate = kr.nadaraya_watson(x_train, y_train, x_test, bandwidth=h).estimate
+        assert curves.test[index] == pytest.approx(np.mean((estimate - y_test) ** 2), rel=1e-12)
+    with exactly("x_test has 5 points but y_test has shape (5,)"):
+        kr.error_curves(x_train, y_train, grid, x_test=x_test, y_test=y_test[:, 0])
+
+
+def test_error_curves_at_matches_a_bandwidth_to_one_part_in_a_billion():
+    curves = kr.error_curves([0.0, 1.0, 2.0], [1.0, 2.0, 0.0], [1e-4, 0.1])
+    assert curves.at(0.1 * (1 + 1e-12)) == curves.at(0.1)
+    with exactly("bandwidth 0.1000001 is not on the grid of these curves"):
+        curves.at(0.1 * (1 + 1e-6))
+    with exactly("bandwidth 0.000100005 is not on the grid of these curves"):
+        curves.at(1e-4 + 5e-9)  # 5e-9 apart: close in absolute terms, far relative to 1e-4
+
+
+def test_refining_searches_between_the_two_neighbours_of_the_coarse_optimum(default_data):
+    x_train, y_train = default_data.x_train, default_data.y_train
+
+    def fine(low, high, **kernel):
+        return kr.best_bandwidth(x_train, y_train, kr.bandwidth_grid(low, high, 100), **kernel)
+
+    # Optimum inside: from the neighbour below (0.05) to the one above (0.8), 100 steps a decade.
+    refined = kr.refined_best_bandwidth(x_train, y_train, [0.05, 0.2, 0.8, 3.2])
+    assert refined == fine(0.05, 0.8) == pytest.approx(0.2046748, rel=1e-6)
+    # Optimum at either end of the coarse grid: the search stops at that end.
+    assert kr.refined_best_bandwidth(x_train, y_train, [0.2, 2.0, 5.0]) == fine(0.2, 2.0)
+    assert kr.refined_best_bandwidth(x_train, y_train, [0.01, 0.05, 0.2]) == fine(0.05, 0.2) == 0.2
+    # The fine search uses the kernel it is given, not the gaussian's optimum.
+    grid = kr.bandwidth_grid()
+    boxcar = kr.refined_best_bandwidth(x_train, y_train, grid, kernel="boxcar")
+    assert boxcar == fine(grid[31], grid[33], kernel="boxcar") != fine(grid[31], grid[33])
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (100.0, "100"),
+        (150.3, "150"),
+        (-100.0, "-100"),
+        (999.4, "999"),
+        (999.6, "1000"),
+        (1234.5, "1234"),
+        (9999.0, "9999"),
+        (1e4, "1e+04"),
+        (0.0, "0"),
+        (math.nan, "nan"),
+    ],
+)
+def test_format_bandwidth_writes_whole_numbers_whole(value, text):
+    assert kr.format_bandwidth(value) == text

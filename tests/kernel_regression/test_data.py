@@ -101,3 +101,13 @@ def test_bad_data_configs(config, message):
 def test_an_unknown_function_is_refused_when_the_config_is_made():
     with exactly("unknown function 'cubic'; choose one of textbook, step, chirp, line"):
         kr.DataConfig(function="cubic")
+
+
+def test_true_functions_are_evaluated_in_float64_whatever_the_input():
+    narrow = np.array([0.3, 1.7, 2.5, 4.1], dtype=np.float32)
+    wide = narrow.astype(np.float64)  # the same numbers, exactly
+    np.testing.assert_array_equal(kr.TrueFunction.LINE(narrow), 0.8 * wide)
+    np.testing.assert_array_equal(kr.TrueFunction.CHIRP(narrow), 2.0 * np.sin(wide * wide / 2.0))
+    for function in kr.TrueFunction:
+        assert function(narrow).dtype == np.float64
+    np.testing.assert_array_equal(kr.TrueFunction.STEP([2, 3]), [1.0, 3.5])  # whole numbers too

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -12,6 +14,7 @@ from lab.self_attention import (
     SelfAttentionConfig,
     embed,
     page_exercises,
+    projection_matrices,
     self_attention,
     self_attention_steps,
     sinusoidal_positions,
@@ -45,8 +48,10 @@ def test_contributions_sum_to_the_output_row():
     steps = self_attention_steps(TOKENS)
     for query in range(len(TOKENS)):
         np.testing.assert_allclose(steps.contributions(query).sum(axis=0), steps.output[query])
-    with pytest.raises(ValueError):
-        steps.contributions(4)
+    for outside in (4, -1):
+        with pytest.raises(ValueError) as error:
+            steps.contributions(outside)
+        assert str(error.value) == f"query_index must lie in [0, 3], got {outside}"
 
 
 def test_same_seed_same_numbers_for_everyone():
@@ -108,6 +113,17 @@ def test_the_code_shown_survives_large_scores():
     np.testing.assert_allclose(weights.sum(axis=-1), 1.0)
 
 
+def test_the_code_shown_shifts_each_row_by_its_own_maximum():
+    # Row 0 scores up to 900 * 900 / sqrt(2) = 572 756, row 1 only up to 636: shifted by
+    # the largest score of the whole matrix, row 1 would underflow to 0 / 0.
+    x = np.array([[30.0, 0.0], [0.0, 1.0]])
+    output, weights = self_attention(x, np.eye(2) * 30, np.eye(2) * 30, np.eye(2))
+    scores = (30 * x) @ (30 * x).T / np.sqrt(2)
+    np.testing.assert_allclose(weights, softmax(scores), rtol=1e-12, atol=0)
+    assert weights[1, 0] == pytest.approx(np.exp(-900 / np.sqrt(2)), rel=1e-9)
+    np.testing.assert_allclose(output, weights @ x, rtol=1e-12, atol=0)  # V = X here
+
+
 def test_exercise_answers_come_from_the_data_on_screen():
     tokens = ("The", "quick", "brown", "fox")
     config = SelfAttentionConfig(d_model=7, seed=3)
@@ -141,3 +157,20 @@ def test_one_token_gets_no_question_about_comparing_rows():
 def test_first_repeat_is_case_insensitive():
     assert first_repeat(("The", "cat", "the")) == (0, 2)
     assert first_repeat(("a", "b")) is None
+
+
+def test_every_stored_stage_is_the_one_the_page_shows():
+    tokens = ["The", "quick", "brown", "fox"]  # a list is stored as a tuple
+    steps = self_attention_steps(tokens, SelfAttentionConfig(d_model=6, seed=2, positional=True))
+    assert steps.tokens == ("The", "quick", "brown", "fox")
+    np.testing.assert_array_equal(steps.embeddings, embed(tokens, 6, seed=2))
+    np.testing.assert_array_equal(steps.x, steps.embeddings + sinusoidal_positions(4, 6))
+    for stored, fresh in zip(
+        (steps.w_q, steps.w_k, steps.w_v), projection_matrices(6, 2), strict=True
+    ):
+        np.testing.assert_array_equal(stored, fresh)
+    np.testing.assert_array_equal(steps.k, steps.x @ steps.w_k)
+    np.testing.assert_array_equal(steps.v, steps.x @ steps.w_v)
+    assert steps.scale == 1 / math.sqrt(6)
+    plain = self_attention_steps(tokens, SelfAttentionConfig(d_model=6, seed=2))
+    np.testing.assert_array_equal(plain.x, plain.embeddings)  # no positions: X is the embeddings
