@@ -90,9 +90,8 @@ def soft_weights(scores: ArrayLike, temperature: float = 1.0) -> FloatArray:
         ``(..., S)`` non-negative weights summing to 1.
     """
     array = _check_scores("scores", scores)
-    return softmax(
-        array, axis=-1, temperature=check_float("temperature", temperature, positive=True)
-    )
+    # softmax refuses a temperature that is not a positive number, naming it "temperature"
+    return softmax(array, axis=-1, temperature=temperature)
 
 
 def hard_weights(scores: ArrayLike) -> FloatArray:

@@ -188,6 +188,20 @@ NOT_FINITE = "contains NaN or infinity; every entry must be a finite number"
         ({"memory": np.ones((4, 5))}, "memory has 5 features but w_k has 8 rows"),
         ({"memory": np.ones(8)}, "memory needs at least 2 axes, got shape (8,)"),
         ({"memory": np.full((4, 8), np.inf)}, f"memory {NOT_FINITE}"),
+        (
+            {"memory": np.ones((4, 8)), "w_v": np.ones((7, 8))},
+            "memory has 8 features but w_v has 7 rows",
+        ),
+        (
+            {"w_k": np.ones((8, 7))},
+            "w_k has 7 columns, which do not split into 2 heads of equal size",
+        ),
+        (
+            {"w_v": np.ones((8, 7))},
+            "w_v has 7 columns, which do not split into 2 heads of equal size",
+        ),
+        ({"w_k": np.full((8, 8), np.nan)}, f"w_k {NOT_FINITE}"),
+        ({"w_o": np.ones(8)}, "w_o must have 2 axes, got shape (8,)"),
     ],
 )
 def test_bad_inputs_say_what_to_fix(rng, change, message):
@@ -339,6 +353,8 @@ def test_split_and_merge_say_what_to_fix():
     )
     with pytest.raises(ValueError, match=exactly(message)):
         split_heads(np.ones((2, 5)), 2)
+    with pytest.raises(ValueError, match=exactly(message)):  # the columns are the last axis
+        split_heads(np.ones((2, 3, 5)), 2)
     with pytest.raises(ValueError, match=exactly("matrix needs at least 2 axes, got shape (4,)")):
         split_heads(np.ones(4), 2)
     with pytest.raises(ValueError, match=exactly("heads needs at least 3 axes, got shape (2, 4)")):
@@ -346,3 +362,23 @@ def test_split_and_merge_say_what_to_fix():
     np.testing.assert_array_equal(
         split_heads(np.arange(6.0).reshape(1, 6), 3)[:, 0], [[0, 1], [2, 3], [4, 5]]
     )
+
+
+def test_low_precision_inputs_are_kept_as_float64(rng):
+    """Every stored stage is float64 even when the inputs come in float32 or float16."""
+    x = rng.standard_normal((4, 8)).astype(np.float32)
+    memory = rng.standard_normal((3, 8)).astype(np.float16)
+    gates = np.array([1.0, 0.5], dtype=np.float32)
+    weights = random_weights(rng)
+    steps = multi_head_steps(x, *weights, 2, head_gates=gates, memory=memory)
+    for stage in (steps.x, steps.memory, steps.gates, steps.q, steps.k, steps.output):
+        assert stage.dtype == np.float64
+    np.testing.assert_array_equal(steps.x, x.astype(np.float64))
+    np.testing.assert_array_equal(steps.memory, memory.astype(np.float64))
+    np.testing.assert_array_equal(steps.gates, [1.0, 0.5])
+    wide = multi_head_steps(
+        x.astype(np.float64), *weights, 2, head_gates=[1.0, 0.5], memory=memory.astype(np.float64)
+    )
+    np.testing.assert_array_equal(steps.output, wide.output)
+    alone = multi_head_steps(x, *weights, 2)  # self-attention: the memory is x, widened
+    assert alone.memory.dtype == np.float64

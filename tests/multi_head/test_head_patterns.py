@@ -121,3 +121,36 @@ def test_patterns_are_a_closed_set_with_labels():
         "pronoun→noun",
         "itself",
     ]
+
+
+def test_targets_are_boolean_and_row_counts_whole_numbers():
+    targets = pattern_targets(GIRL)
+    assert all(target.dtype == np.bool_ for target in targets.values())
+    scores = pattern_scores([np.full((1, len(GIRL), len(GIRL)), 0.1)], [GIRL])
+    assert scores.rows.dtype == np.int64
+    assert [f"{rows}" for rows in scores.rows] == ["9", "9", "9", "2", "1", "10"]
+
+
+def test_a_score_equal_to_the_threshold_counts_as_specialised():
+    scores = PatternScores(
+        scores=np.array([[0.6, 0.1, 0.2, np.nan, 0.1, 0.9], [0.59, 0.1, 0.2, 0.3, 0.1, 0.9]]),
+        rows=np.ones(6, dtype=np.int64),
+    )
+    assert scores.specialised() == {0: Pattern.PREVIOUS}
+    assert describe(scores, 0) == "previous token 0.60"
+    assert describe(scores, 1) == "no single pattern (best: previous token 0.59)"
+
+
+def test_float32_weights_are_summed_in_float64():
+    rng = np.random.default_rng(3)
+    weights = rng.random((2, len(GIRL), len(GIRL)))
+    weights = (weights / weights.sum(axis=-1, keepdims=True)).astype(np.float32)
+    narrow = pattern_scores([weights], [GIRL]).scores
+    wide = pattern_scores([weights.astype(np.float64)], [GIRL]).scores
+    np.testing.assert_array_equal(narrow, wide)
+
+
+def test_head_weights_that_are_not_numbers_are_named():
+    message = "head weights must hold real numbers, got dtype <U1"
+    with pytest.raises(ValueError, match=exactly(message)):
+        pattern_scores([np.full((1, 2, 2), "a")], [("a", "b")])

@@ -367,6 +367,9 @@ def test_top_ties_are_detected():
 # Error messages in full, where they tell the caller what to fix
 # ---------------------------------------------------------------------------
 
+NOT_FINITE = "contains NaN or infinity; every entry must be a finite number"
+NAN_SCORES = "scores contain NaN; check the query, keys and temperature"
+
 
 @pytest.mark.parametrize(
     ("call", "message"),
@@ -412,7 +415,10 @@ def test_top_ties_are_detected():
             "query has size 3 but keys have size 2",
         ),
         (lambda: sh.dot_product_scores([1.0], [1.0]), "keys must have 2 axes, got shape (1,)"),
-        (lambda: sh.attend([0.5, 0.5], np.eye(3)), "weights cover 2 items but there are 3 values"),
+        (
+            lambda: sh.attend([0.5, 0.5], np.ones((3, 2))),
+            "weights cover 2 items but there are 3 values",
+        ),
         (lambda: sh.attend(1.0, np.eye(3)), "weights needs at least 1 axes, got shape ()"),
         (
             lambda: sh.soft_output_path([1.0], [[0.0, 0.0]], [1.0, -1.0]),
@@ -428,6 +434,103 @@ def test_top_ties_are_detected():
         (
             lambda: sh.angle_sweep(scenes.Preset.FOUR.scene, 4, [0.0], 1.0, 1.0),
             "target must be at most 3, got 4",
+        ),
+        (
+            lambda: sh.angle_sweep(scenes.Preset.FOUR.scene, -1, [0.0], 1.0, 1.0),
+            "target must be at least 0, got -1",
+        ),
+        (
+            lambda: sh.angle_sweep(scenes.Preset.FOUR.scene, 0, [[0.0, 1.0]], 1.0, 1.0),
+            "angles must have 1 axes, got shape (1, 2)",
+        ),
+        (
+            lambda: sh.angle_sweep(scenes.Preset.FOUR.scene, 0, [0.0, np.nan], 1.0, 1.0),
+            f"angles {NOT_FINITE}",
+        ),
+        (
+            lambda: sh.angle_sweep(scenes.Preset.FOUR.scene, 0, ["north"], 1.0, 1.0),
+            "angles must hold real numbers, got dtype <U5",
+        ),
+        # every entry point names the argument it refuses
+        (lambda: sh.soft_weights([np.nan]), NAN_SCORES),
+        (lambda: sh.sample_indices([np.nan], 3), NAN_SCORES),
+        (lambda: sh.has_top_tie([np.nan, 1.0]), NAN_SCORES),
+        (lambda: sh.soft_output_path([np.nan], [[0.0, 0.0]], [1.0]), NAN_SCORES),
+        (
+            lambda: sh.gumbel_softmax_weights([np.nan], 1.0, [0.0]),
+            "logits contain NaN; check the query, keys and temperature",
+        ),
+        (
+            lambda: sh.gumbel_argmax_indices([1.0, np.inf], 3),
+            "logits contain +inf; only -inf (meaning 'masked') is allowed",
+        ),
+        (lambda: sh.gumbel_argmax_indices([1.0, 2.0], 0), "n_draws must be at least 1, got 0"),
+        (lambda: sh.frequency_band([0.5], 0), "n_draws must be at least 1, got 0"),
+        (lambda: sh.frequency_band([0.5, np.nan], 10), "probabilities must lie in [0, 1]"),
+        (lambda: sh.frequency_band([-0.1], 10), "probabilities must lie in [0, 1]"),
+        (
+            lambda: sh.frequency_band(["a"], 10),
+            "probabilities must hold real numbers, got dtype <U1",
+        ),
+        (
+            lambda: sh.dot_product_scores([[1.0, 2.0]], np.eye(2)),
+            "query must have 1 axes, got shape (1, 2)",
+        ),
+        (
+            lambda: sh.dot_product_scores(["a", "b"], np.eye(2)),
+            "query must hold real numbers, got dtype <U1",
+        ),
+        (lambda: sh.dot_product_scores([1.0, np.inf], np.eye(2)), f"query {NOT_FINITE}"),
+        (lambda: sh.dot_product_scores([1.0, 2.0], [[1.0, np.nan]]), f"keys {NOT_FINITE}"),
+        (lambda: sh.attend([0.5, 0.5], [1.0, 2.0]), "values must have 2 axes, got shape (2,)"),
+        (
+            lambda: sh.attend([0.5, 0.5], [["a", "b"], ["c", "d"]]),
+            "values must hold real numbers, got dtype <U1",
+        ),
+        (
+            lambda: sh.soft_output_path([1.0], [[0.0, 0.0]], []),
+            "temperatures must be positive finite numbers",
+        ),
+        (
+            lambda: sh.soft_output_path([1.0], [[0.0, 0.0]], [1.0, 0.0]),
+            "temperatures must be positive finite numbers",
+        ),
+        (
+            lambda: sh.soft_output_path([1.0], [[0.0, 0.0]], [1.0, np.inf]),
+            "temperatures must be positive finite numbers",
+        ),
+        (
+            lambda: sh.soft_output_path([1.0], [[0.0, 0.0]], [[1.0]]),
+            "temperatures must have 1 axes, got shape (1, 1)",
+        ),
+        (
+            lambda: sh.soft_output_path([1.0], [[0.0, 0.0]], ["hot"]),
+            "temperatures must hold real numbers, got dtype <U3",
+        ),
+        (
+            lambda: sh.convex_hull(np.zeros((3, 3))),
+            "points must have shape (S, 2) with S >= 1, got (3, 3)",
+        ),
+        (
+            lambda: sh.convex_hull(np.zeros(2)),
+            "points must have shape (S, 2) with S >= 1, got (2,)",
+        ),
+        (lambda: sh.convex_hull([["a", "b"]]), "points must hold real numbers, got dtype <U1"),
+        (
+            lambda: sh.in_convex_hull([[0.0, 0.0]], np.eye(2)),
+            "point must have 1 axes, got shape (1, 2)",
+        ),
+        (
+            lambda: sh.in_convex_hull(["a", "b"], np.eye(2)),
+            "point must hold real numbers, got dtype <U1",
+        ),
+        (
+            lambda: sh.in_convex_hull([0.0, 0.0], [1.0, 2.0]),
+            "points must have 2 axes, got shape (2,)",
+        ),
+        (
+            lambda: sh.in_convex_hull([0.0, 0.0], [["a", "b"]]),
+            "points must hold real numbers, got dtype <U1",
         ),
     ],
 )
@@ -563,3 +666,227 @@ def test_look_keeps_soft_inside_the_hull_and_hard_on_a_value(angle, length, temp
 def test_sweep_grid_is_one_degree_steps():
     assert sh.SWEEP_ANGLES[0] == -180 and sh.SWEEP_ANGLES[-1] == 180
     np.testing.assert_allclose(np.diff(sh.SWEEP_ANGLES), 1.0)
+
+
+# ---------------------------------------------------------------------------
+# Scene limits: the page promises "between 2 and 8 items, coordinates within ±10"
+# ---------------------------------------------------------------------------
+
+
+def test_the_limits_the_page_states_are_inclusive():
+    eight = scenes.make_scene(list("abcdefgh"), np.zeros((8, 2)), np.zeros((8, 2)))
+    assert eight.size == scenes.MAX_ITEMS == 8
+    edge = scenes.make_scene(["a", "b"], [[10.0, -10.0], [0.0, 0.0]], [[-10.0, 10.0], [0, 0]])
+    np.testing.assert_array_equal(edge.keys, [[10.0, -10.0], [0.0, 0.0]])
+    np.testing.assert_array_equal(edge.value_points, [[-10.0, 10.0], [0.0, 0.0]])
+    with refuses("values must lie within ±10"):
+        scenes.make_scene(["a", "b"], np.zeros((2, 2)), [[0.0, 10.000001], [0.0, 0.0]])
+
+
+def test_a_missing_value_cell_is_named_not_a_crash():
+    with refuses("some values are missing or not numbers; fill every cell"):
+        scenes.make_scene(["a", "b"], np.zeros((2, 2)), [[None, 0.0], [0.0, 0.0]])
+    with refuses("some keys are missing or not numbers; fill every cell"):
+        scenes.make_scene(["a", "b"], [[0.0, None], [0.0, 0.0]], np.zeros((2, 2)))
+
+
+def test_integer_cells_become_float_coordinates():
+    scene = scenes.make_scene(["a", "b"], [[1, 2], [3, 4]], [[5, 6], [7, 8]])
+    assert scene.keys.dtype == scene.value_points.dtype == np.float64
+    np.testing.assert_array_equal(scene.value_points, [[5.0, 6.0], [7.0, 8.0]])
+
+
+@pytest.mark.parametrize("blank", [None, np.nan, pd.NA, "   "])
+def test_a_row_with_numbers_and_a_blank_name_gets_a_numbered_name(blank):
+    rows = [
+        {"item": "A", "key x": 1, "key y": 0, "value x": 1, "value y": 1},
+        {"item": blank, "key x": 0, "key y": 1, "value x": -1, "value y": 2},
+    ]
+    assert scenes.scene_from_table(rows).names == ("A", "item 1")
+
+
+def test_points_on_a_circle_start_on_the_x_axis_and_turn_counter_clockwise():
+    points = np.array(scenes._on_circle(3.0, 4))
+    np.testing.assert_allclose(points, [[3, 0], [0, 3], [-3, 0], [0, -3]], atol=1e-12)
+    hexagon = np.array(scenes._on_circle(2.0, 6))
+    angles = np.degrees(np.arctan2(hexagon[:, 1], hexagon[:, 0]))
+    np.testing.assert_allclose(angles, [0, 60, 120, 180, -120, -60], atol=1e-9)
+    np.testing.assert_allclose(np.linalg.norm(hexagon, axis=1), 2.0)
+
+
+# ---------------------------------------------------------------------------
+# Defaults, boundaries and edge cases, each against a hand-worked value
+# ---------------------------------------------------------------------------
+
+
+def test_defaults_are_temperature_one_and_seed_zero():
+    scores = [0.3, 1.0, -0.5, 0.8]
+    for function in (sh.sample_indices, sh.sample_frequencies, sh.sampled_weights):
+        np.testing.assert_array_equal(function(scores, 40), function(scores, 40, 1.0, 0))
+    np.testing.assert_array_equal(
+        sh.frequency_gaps(scores, [10, 300]), sh.frequency_gaps(scores, [10, 300], 1.0, 0)
+    )
+    np.testing.assert_array_equal(sh.gumbel_noise((3, 2)), sh.gumbel_noise((3, 2), seed=0))
+    np.testing.assert_array_equal(
+        sh.gumbel_argmax_indices(scores, 40), sh.gumbel_argmax_indices(scores, 40, seed=0)
+    )
+
+
+def test_gumbel_max_draws_are_the_argmax_of_the_perturbed_logits():
+    logits = np.array([0.5, -1.0, 2.0])
+    noise = sh.gumbel_noise((25, 3), seed=9)
+    expected = np.argmax(logits + noise, axis=1)
+    np.testing.assert_array_equal(sh.gumbel_argmax_indices(logits, 25, seed=9), expected)
+    one = sh.gumbel_argmax_indices(logits, 1, seed=9)
+    np.testing.assert_array_equal(one, expected[:1])  # N = 1 is allowed
+
+
+def test_gumbel_softmax_is_soft_unless_asked_for_hard():
+    logits = np.array([1.0, 0.0, -1.0])
+    noise = np.array([0.2, 0.1, 0.0])
+    soft = sh.gumbel_softmax_weights(logits, 0.5, noise)
+    expected = torch.softmax(torch.tensor(logits + noise) / 0.5, dim=-1).numpy()
+    np.testing.assert_allclose(soft, expected, atol=1e-15)
+    np.testing.assert_array_equal(
+        sh.gumbel_softmax_weights(logits, 0.5, noise, hard=True), [1, 0, 0]
+    )
+
+
+def test_gumbel_softmax_weighs_along_the_last_axis_of_any_shape(rng):
+    logits = rng.standard_normal((2, 3, 4))
+    noise = sh.gumbel_noise((2, 3, 4), seed=2)
+    expected = torch.softmax(torch.tensor(logits + noise) / 0.7, dim=-1).numpy()
+    np.testing.assert_allclose(sh.gumbel_softmax_weights(logits, 0.7, noise), expected, atol=1e-15)
+
+
+def test_a_fully_masked_row_of_a_batch_gets_zero_hard_weights():
+    scores = np.array([[-np.inf, -np.inf, -np.inf], [1.0, 3.0, 2.0]])
+    np.testing.assert_array_equal(sh.hard_weights(scores), [[0, 0, 0], [0, 1, 0]])
+
+
+def test_top_ties_row_by_row_and_at_the_tolerance():
+    assert sh.has_top_tie([3.0, 3.0])  # two items are enough to tie
+    assert not sh.has_top_tie([[3.0, 1.0], [3.0, 2.0]])  # the two 3s are in different rows
+    assert sh.has_top_tie([[5.0, 1.0], [2.0, 2.0]])  # the second row ties
+    assert sh.has_top_tie([0.0, 0.5], tolerance=0.5)  # a gap equal to the tolerance is a tie
+    assert not sh.has_top_tie([0.0, 0.5], tolerance=0.49)
+
+
+def test_frequency_band_is_zero_for_certain_items():
+    np.testing.assert_allclose(sh.frequency_band([0.0, 1.0, 0.5], 100), [0.0, 0.0, 0.1])
+
+
+def test_frequency_gaps_are_measured_at_the_given_temperature_and_seed():
+    scores = np.array([1.0, 0.2, -0.4])
+    counts = [10, 200]
+    gaps, bands = sh.frequency_gaps(scores, counts, 0.5, seed=4)
+    p = sh.soft_weights(scores, 0.5)
+    expected = [np.max(np.abs(sh.sample_frequencies(scores, n, 0.5, 4) - p)) for n in counts]
+    np.testing.assert_array_equal(gaps, expected)
+    np.testing.assert_allclose(bands, [np.max(2 * np.sqrt(p * (1 - p) / n)) for n in counts])
+
+
+def test_soft_output_path_takes_a_single_temperature():
+    weights, outputs = sh.soft_output_path([0.0, np.log(3.0)], [[0.0, 0.0], [4.0, 8.0]], [1.0])
+    np.testing.assert_allclose(weights, [[0.25, 0.75]])
+    np.testing.assert_allclose(outputs, [[3.0, 6.0]])
+
+
+def test_in_convex_hull_of_one_point_and_of_a_segment():
+    assert not sh.in_convex_hull([1.0, 1.0], [[0.0, 0.0]])
+    assert sh.in_convex_hull(
+        [0.5, 0.0], [[0.0, 0.0], [0.0, 0.0]], tolerance=0.5
+    )  # at the tolerance
+    segment = [[0.0, 0.0], [1.0, 0.0]]
+    assert not sh.in_convex_hull([-0.5, 0.0], segment)  # on the line, before the start
+    assert not sh.in_convex_hull([1.5, 0.0], segment)  # on the line, past the end
+    assert sh.in_convex_hull([0.5, 0.25], segment, tolerance=0.25)  # exactly the tolerance away
+    assert not sh.in_convex_hull([0.5, 0.25], segment, tolerance=0.24)
+
+
+def test_in_convex_hull_of_a_segment_too_short_to_square():
+    tiny = [[0.0, 0.0], [1e-200, 0.0]]  # its squared length underflows to 0
+    assert sh.in_convex_hull([0.0, 0.0], tiny, tolerance=0.0)
+    assert not sh.in_convex_hull([1.0, 0.0], tiny)
+
+
+def test_a_point_on_an_edge_is_inside_even_with_no_tolerance():
+    triangle = [[0.0, 0.0], [2.0, 0.0], [0.0, 2.0]]
+    assert sh.in_convex_hull([1.0, 1.0], triangle, tolerance=0.0)
+    assert not sh.in_convex_hull([1.0, 1.0 + 1e-9], triangle, tolerance=0.0)
+
+
+def test_low_precision_inputs_are_computed_in_float64():
+    """float16/float32 inputs are widened first: the arithmetic never rounds to their precision."""
+    scores = np.array([0.0, 1.0, 2.5], dtype=np.float16)
+    expected = torch.softmax(torch.tensor(scores, dtype=torch.float64) / 0.3, dim=-1).numpy()
+    soft = sh.soft_weights(scores, 0.3)
+    assert soft.dtype == np.float64
+    np.testing.assert_allclose(soft, expected, rtol=1e-14)
+    noise = np.zeros(3, dtype=np.float16)
+    np.testing.assert_allclose(sh.gumbel_softmax_weights(scores, 0.3, noise), expected, rtol=1e-14)
+    p = np.array([0.1, 0.3], dtype=np.float32)
+    wide = p.astype(np.float64)
+    np.testing.assert_allclose(
+        sh.frequency_band(p, 7), 2 * np.sqrt(wide * (1 - wide) / 7), rtol=1e-15
+    )
+    # products of coordinates near 300 overflow float16 (max 65504)
+    square = np.array([[0, 0], [300, 0], [300, 300], [0, 300], [150, 150]], dtype=np.float16)
+    assert set(sh.convex_hull(square).tolist()) == {0, 1, 2, 3}
+    # in float16 the edge (0.5, 0) -> (2048, 1) would round to the direction (2048, 1)
+    # and take in this point, which lies 0.125 / 2047.5 outside the true edge
+    triangle = np.array([[0.5, 0.0], [2048.0, 1.0], [0.5, 1000.0]], dtype=np.float16)
+    assert not sh.in_convex_hull([1024.375, 0.5], triangle)
+    assert sh.in_convex_hull([1024.25, 0.5], triangle)
+
+
+def test_an_angle_sweep_keeps_float32_angles_exact():
+    angles = np.array([-100.1, -10.3, 0.7, 80.9, 170.3], dtype=np.float32)
+    sweep = sh.angle_sweep(scenes.Preset.FOUR.scene, 0, angles, 2.0, 1.0)
+    wide = angles.astype(np.float64)
+    assert sweep.angles.dtype == np.float64
+    np.testing.assert_array_equal(sweep.angles, wide)
+    change = np.flatnonzero(np.diff(sweep.hard_index))
+    np.testing.assert_array_equal(sweep.jumps(), (wide[change] + wide[change + 1]) / 2)
+
+
+def test_jumps_are_midpoints_between_the_angles_where_the_pick_changes():
+    empty = np.zeros((4, 0))
+    sweep = sh.AngleSweep(
+        angles=np.array([0.0, 10.0, 20.0, 30.0]),
+        soft_weights=empty,
+        soft_outputs=empty,
+        hard_index=np.array([0, 0, 1, 1]),
+        hard_outputs=empty,
+        soft_loss=np.zeros(4),
+        hard_loss=np.zeros(4),
+        expected_hard_loss=np.zeros(4),
+    )
+    np.testing.assert_array_equal(sweep.jumps(), [15.0])
+
+
+@pytest.mark.parametrize("preset", list(scenes.Preset))
+def test_each_angle_of_a_sweep_is_a_look_at_that_angle(preset):
+    scene = preset.scene
+    angles = np.array([-150.0, -60.0, 0.0, 35.0, 120.0])
+    target, length, temperature = 1, 1.5, 0.4
+    sweep = sh.angle_sweep(scene, target, angles, length, temperature)
+    goal = scene.value_points[target]
+    for row, angle in enumerate(angles):
+        view = sh.look(scene, angle, length, temperature)
+        np.testing.assert_allclose(sweep.soft_weights[row], view.soft, atol=1e-15)
+        np.testing.assert_allclose(sweep.soft_outputs[row], view.soft_output, atol=1e-14)
+        np.testing.assert_array_equal(sweep.hard_outputs[row], view.hard_output)
+        assert sweep.hard_index[row] == view.winner
+        soft_loss = float(np.sum((view.soft_output - goal) ** 2))
+        assert sweep.soft_loss[row] == pytest.approx(soft_loss, abs=1e-13)
+        hard_loss = float(np.sum((view.hard_output - goal) ** 2))
+        assert sweep.hard_loss[row] == pytest.approx(hard_loss, abs=1e-13)
+
+
+def test_look_uses_its_temperature():
+    scene = scenes.Preset.FOUR.scene
+    view = sh.look(scene, 30, 2.0, 0.5)
+    expected = torch.softmax(torch.tensor(view.scores) / 0.5, dim=-1).numpy()
+    np.testing.assert_allclose(view.soft, expected, atol=1e-15)
+    np.testing.assert_allclose(view.soft_output, expected @ scene.value_points, atol=1e-14)
