@@ -37,7 +37,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from lab.attention import FloatArray, masked_softmax, softmax
-from lab.checks import as_bool, as_real
+from lab.checks import as_real
 
 IntArray = NDArray[np.int64]
 
@@ -124,7 +124,7 @@ def additive_attention(
                 f"shape {(*batch, L, S)} (..., L, S)"
             ) from None
         if mask_array.dtype == np.bool_:
-            weights = masked_softmax(scores, as_bool("mask", mask_array), axis=-1)
+            weights = masked_softmax(scores, mask_array, axis=-1)
         else:
             additive = as_real("mask", mask_array)
             if np.isnan(additive).any() or np.isposinf(additive).any():

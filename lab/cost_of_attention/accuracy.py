@@ -195,7 +195,8 @@ def weight_kl_divergence(exact: ArrayLike, approximate: ArrayLike) -> FloatArray
     _check_rows("approximate", q, allow_zero_rows=True)
     log_p = np.log(p, out=np.zeros_like(p), where=p > 0)
     log_q = np.log(q, out=np.zeros_like(q), where=q > 0)
-    terms = np.where(p > 0, p * (log_p - log_q), 0.0)  # (..., L, S)
+    # log_p and log_q are finite (0 where p or q is 0), so a key with p = 0 adds exactly 0.
+    terms = p * (log_p - log_q)  # (..., L, S)
     divergence = np.sum(terms, axis=-1)  # (..., L)
     ruled_out = np.any((p > 0) & (q == 0), axis=-1)
     return np.where(ruled_out, np.inf, np.maximum(divergence, 0.0))

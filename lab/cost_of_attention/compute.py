@@ -102,13 +102,10 @@ class FeatureMap(enum.Enum):
 # ----------------------------------------------------------------------------- checks
 
 
-def _check_attention_inputs(
-    query: ArrayLike, key: ArrayLike, value: ArrayLike
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Query ``(..., L, E)``, key ``(..., S, E)`` and value ``(..., S, Ev)`` as finite arrays."""
+def _check_query_key(query: ArrayLike, key: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """Query ``(..., L, E)`` and key ``(..., S, E)`` as finite arrays with the same ``E >= 1``."""
     q = as_real("query", query, min_ndim=2, finite=True)
     k = as_real("key", key, min_ndim=2, finite=True)
-    v = as_real("value", value, min_ndim=2, finite=True)
     if q.shape[-1] != k.shape[-1]:
         raise ValueError(
             f"query has size {q.shape[-1]} in its last axis but key has {k.shape[-1]}; "
@@ -116,6 +113,15 @@ def _check_attention_inputs(
         )
     if q.shape[-1] == 0:
         raise ValueError("query and key have size 0 in their last axis; E must be at least 1")
+    return q, k
+
+
+def _check_attention_inputs(
+    query: ArrayLike, key: ArrayLike, value: ArrayLike
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Query ``(..., L, E)``, key ``(..., S, E)`` and value ``(..., S, Ev)`` as finite arrays."""
+    q, k = _check_query_key(query, key)
+    v = as_real("value", value, min_ndim=2, finite=True)
     if k.shape[-2] != v.shape[-2]:
         raise ValueError(
             f"key has {k.shape[-2]} positions but value has {v.shape[-2]}; "
@@ -266,15 +272,7 @@ def random_feature_relative_variance(
     Returns:
         ``(..., L, S)``; ``inf`` where the value exceeds the float range.
     """
-    q = as_real("query", query, min_ndim=2, finite=True)
-    k = as_real("key", key, min_ndim=2, finite=True)
-    if q.shape[-1] != k.shape[-1]:
-        raise ValueError(
-            f"query has size {q.shape[-1]} in its last axis but key has {k.shape[-1]}; "
-            "queries and keys must have the same size E"
-        )
-    if q.shape[-1] == 0:
-        raise ValueError("query and key have size 0 in their last axis; E must be at least 1")
+    q, k = _check_query_key(query, key)
     r = check_int("num_features", num_features, minimum=1)
     factor = _feature_scale(scale, q.shape[-1])
     # |q + k|^2 = |q|^2 + |k|^2 + 2 q·k, without an (L, S, E) array; rounding can dip below 0.
@@ -538,8 +536,8 @@ def cluster_queries(query: ArrayLike, *, num_clusters: int, seed: int = 0) -> Qu
     seed = check_int("seed", seed, minimum=0)
     if q.shape[0] == 0:
         raise ValueError("query has no positions; give at least one query")
+    # inverse (L,): the row of ``distinct`` that each query is
     distinct, inverse, counts = np.unique(q, axis=0, return_inverse=True, return_counts=True)
-    inverse = inverse.reshape(-1)  # (L,)
     if clusters >= distinct.shape[0]:
         return QueryClusters(labels=inverse, centroids=distinct, exact=True)
 
@@ -566,13 +564,17 @@ def _clustered(
     num_clusters: int,
     seed: int,
     scale: float | None,
-) -> tuple[FloatArray, list[tuple[IntArray, FloatArray]], tuple[int, ...]]:
+    *,
+    with_weights: bool,
+) -> tuple[FloatArray, FloatArray | None]:
     """Clustered attention, batch element by batch element (each has its own clusters).
 
-    Returns the output ``(..., L, Ev)``, each batch element's query labels
-    ``(L,)`` with its centroids' weights ``(C', S)``, and the batch shape.
+    Returns the output ``(..., L, Ev)`` and, if ``with_weights``, each query's
+    centroid row of weights ``(..., L, S)`` (else ``None``: only ``C' x S``
+    weights per batch element are ever held).
     """
     q, k, v = _check_attention_inputs(query, key, value)
+    # Checked here too, so that an empty batch (no call to cluster_queries) refuses them as well.
     check_int("num_clusters", num_clusters, minimum=1)
     check_int("seed", seed, minimum=0)
     if scale is not None:
@@ -582,16 +584,20 @@ def _clustered(
     queries = np.broadcast_to(q, (*batch, length, q.shape[-1])).reshape(-1, length, q.shape[-1])
     keys = np.broadcast_to(k, (*batch, size, k.shape[-1])).reshape(-1, size, k.shape[-1])
     values = np.broadcast_to(v, (*batch, size, value_size)).reshape(-1, size, value_size)
-    outputs = np.empty((queries.shape[0], length, value_size), dtype=np.result_type(q, k, v))
-    rows: list[tuple[IntArray, FloatArray]] = []
-    for index in range(queries.shape[0]):
+    count = queries.shape[0]
+    outputs = np.empty((count, length, value_size), dtype=np.result_type(q, k, v))
+    # The centroids keep the queries' dtype, so their softmax rows have the scores' dtype.
+    weights = np.empty((count, length, size), dtype=np.result_type(q, k)) if with_weights else None
+    for index in range(count):
         clusters = cluster_queries(queries[index], num_clusters=num_clusters, seed=seed)
         centroid_output, centroid_weights = scaled_dot_product_attention(
             clusters.centroids, keys[index], values[index], scale=scale
         )  # (C', Ev), (C', S)
         outputs[index] = centroid_output[clusters.labels]  # (L, Ev)
-        rows.append((clusters.labels, centroid_weights))
-    return outputs.reshape(*batch, length, value_size), rows, batch
+        if weights is not None:
+            weights[index] = centroid_weights[clusters.labels]  # (L, S)
+    output = outputs.reshape(*batch, length, value_size)  # (..., L, Ev)
+    return output, None if weights is None else weights.reshape(*batch, length, size)
 
 
 def clustered_output(
@@ -611,7 +617,7 @@ def clustered_output(
     Returns:
         ``(..., L, Ev)``; arguments as in :func:`clustered_attention`.
     """
-    output, _, _ = _clustered(query, key, value, num_clusters, seed, scale)
+    output, _ = _clustered(query, key, value, num_clusters, seed, scale, with_weights=False)
     return output
 
 
@@ -648,6 +654,5 @@ def clustered_attention(
     Returns:
         ``(output, weights)`` of shapes ``(..., L, Ev)`` and ``(..., L, S)``.
     """
-    output, rows, batch = _clustered(query, key, value, num_clusters, seed, scale)
-    weights = np.stack([centroid_weights[labels] for labels, centroid_weights in rows])
-    return output, weights.reshape(*batch, *weights.shape[-2:])  # (..., L, S)
+    output, weights = _clustered(query, key, value, num_clusters, seed, scale, with_weights=True)
+    return output, weights

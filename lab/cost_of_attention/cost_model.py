@@ -159,10 +159,11 @@ def clustered_cost(
       ``C d + 2 n C + n + n d``.
     """
     n, d = _sizes(n, d)
-    clusters = check_int("num_clusters", num_clusters, minimum=1)
+    candidates = kmeans_candidates(num_clusters)  # checks that C >= 1
+    clusters = int(num_clusters)
     restarts = check_int("restarts", restarts, minimum=1)
     iterations = check_int("iterations", iterations, minimum=0)
-    seeding = 1 + (clusters - 1) * kmeans_candidates(clusters)
+    seeding = 1 + (clusters - 1) * candidates
     lloyd = iterations * (clusters + 1)
     return Cost(
         multiply_adds=restarts * n * d * (seeding + lloyd) + 2 * clusters * n * d,
@@ -267,7 +268,9 @@ def crossover_length(
     while not cheaper(high):
         high *= 2
         if high > _SEARCH_LIMIT:
-            raise ValueError(f"{method.label} is not cheaper than exact attention for any n")
+            raise ValueError(
+                f"{method.label} is not cheaper than exact attention for any n up to 2^50"
+            )
     low = high // 2  # not cheaper at low (or low is 0)
     while high - low > 1:
         middle = (low + high) // 2

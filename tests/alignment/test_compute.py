@@ -297,3 +297,88 @@ def test_misleading_steps_finds_both_disagreements_and_nothing_else():
         "predicted (3,) and expected (4,) must both have shape (4,), one token per row of the weights"
     ):
         misleading_steps(MAP, TRUTH, predicted[:3], expected)
+
+
+def test_a_float_mask_of_plus_infinity_or_text_is_refused():
+    q, k, v = np.zeros((2, 3)), np.zeros((4, 5)), np.zeros((4, 2))
+    w_q, w_k, w_v = np.zeros((3, 6)), np.zeros((5, 6)), np.zeros(6)
+    with raises_exactly("a float mask may hold finite numbers and -inf only"):
+        additive_attention(q, k, v, w_q, w_k, w_v, mask=np.full((2, 4), np.inf))
+    with raises_exactly("mask must hold real numbers, got dtype <U1"):
+        additive_attention(q, k, v, w_q, w_k, w_v, mask=np.full((2, 4), "a"))
+
+
+def test_chance_score_by_hand_and_its_checks():
+    assert chance_alignment_score([1, 4]) == 0.625  # (1 + 1/4) / 2: one source word is certain
+    with raises_exactly("source_lengths must be a non-empty list of whole numbers"):
+        chance_alignment_score(np.array([], dtype=np.int64))
+    with raises_exactly("source_lengths must be a non-empty list of whole numbers"):
+        chance_alignment_score([3.0, 4.0])
+    with raises_exactly("source_lengths must be a non-empty list of whole numbers"):
+        chance_alignment_score([[3, 4]])
+
+
+def test_alignment_mask_checks_its_alignment():
+    assert alignment_mask([], 3).shape == (0, 3)
+    with raises_exactly("alignment entries must lie in [0, 3] (the weights' columns), got [0, 4]"):
+        alignment_mask([0, 4], 4)
+    with raises_exactly(
+        "alignment must be a 1-D array of whole numbers, got shape () and dtype int64"
+    ):
+        alignment_mask(np.int64(2), 3)
+
+
+@pytest.mark.parametrize("name", ["query", "key", "value", "w_q", "w_k", "w_v"])
+def test_every_input_must_be_finite(name):
+    arrays = {
+        "query": np.zeros((2, 3)),
+        "key": np.zeros((4, 5)),
+        "value": np.zeros((4, 2)),
+        "w_q": np.zeros((3, 6)),
+        "w_k": np.zeros((5, 6)),
+        "w_v": np.zeros(6),
+    }
+    arrays[name] = arrays[name].copy()
+    arrays[name].flat[0] = np.nan
+    with raises_exactly(f"{name} contains NaN or infinity; every entry must be a finite number"):
+        additive_attention(**arrays)
+
+
+def test_every_input_must_have_its_axes():
+    q, k, v = np.zeros((2, 3)), np.zeros((4, 5)), np.zeros((4, 2))
+    w_q, w_k, w_v = np.zeros((3, 6)), np.zeros((5, 6)), np.zeros(6)
+    with raises_exactly("key needs at least 2 axes, got shape (5,)"):
+        additive_attention(q, np.zeros(5), v, w_q, w_k, w_v)
+    with raises_exactly("value needs at least 2 axes, got shape (4,)"):
+        additive_attention(q, k, np.zeros(4), w_q, w_k, w_v)
+    with raises_exactly("w_q must have 2 axes, got shape (3,)"):
+        additive_attention(q, k, v, np.zeros(3), w_k, w_v)
+    with raises_exactly("w_k must have 2 axes, got shape (5,)"):
+        additive_attention(q, k, v, w_q, np.zeros(5), w_v)
+
+
+def test_size_checks_read_the_last_axis_of_batched_inputs():
+    q, k, v = np.zeros((1, 2, 3)), np.zeros((1, 4, 5)), np.zeros((1, 4, 2))
+    w_q, w_k, w_v = np.zeros((3, 6)), np.zeros((5, 6)), np.zeros(6)
+    with raises_exactly(
+        "query has size 3 in its last axis but w_q has 4 rows; w_q must be (Dq, H) with Dq = 3"
+    ):
+        additive_attention(q, k, v, np.zeros((4, 6)), w_k, w_v)
+    with raises_exactly(
+        "key has size 5 in its last axis but w_k has 3 rows; w_k must be (Dk, H) with Dk = 5"
+    ):
+        additive_attention(q, k, v, w_q, np.zeros((3, 6)), w_v)
+    # the value's batch axis clashes although the query's and the key's agree
+    with raises_exactly(
+        "batch dimensions do not broadcast: query (2, 2, 3), key (2, 4, 5), value (3, 4, 2)"
+    ):
+        additive_attention(
+            np.zeros((2, 2, 3)), np.zeros((2, 4, 5)), np.zeros((3, 4, 2)), w_q, w_k, w_v
+        )
+
+
+def test_map_weights_must_be_a_finite_matrix():
+    with raises_exactly("weights must have 2 axes, got shape (3,)"):
+        attention_on_truth(np.zeros(3), [0])
+    with raises_exactly("weights contains NaN or infinity; every entry must be a finite number"):
+        attention_on_truth(np.array([[np.nan, 1.0]]), [0])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -24,7 +26,10 @@ from lab.alignment.grammar import (
     GrammarError,
     PairSet,
     SentencePair,
+    SourceReading,
     WordClass,
+    draw_pairs,
+    draw_sentence,
     generate_pairs,
     held_out_pairs,
     pad_pairs,
@@ -102,6 +107,8 @@ def test_the_lexicon_is_one_to_one_and_the_vocabularies_are_small():
             "word 5 should start a noun phrase with “the” or “a”, found the end of the sentence",
         ),
         ("the big", "word 3 should be a noun, found the end of the sentence"),
+        ("the big sleeps", "word 3 should be a noun, found “sleeps”"),
+        ("the dog", "word 3 should be a verb, found the end of the sentence"),
         ("the dog the", "word 3 should be a verb, found “the”"),
         ("the dog sleeps the cat", "word 4 should be a preposition or the end, found “the”"),
         (
@@ -190,8 +197,10 @@ def test_a_typed_sentence_is_lower_cased_and_punctuation_is_ignored():
 @pytest.mark.parametrize("text", ["", "   ", "?!", None])
 def test_empty_input_asks_for_a_sentence(text):
     reading = read_source(text)
-    assert not reading.usable and reading.pair is None
-    assert reading.message == "Type a sentence, for example “the big dog sleeps”."
+    assert not reading.usable
+    assert reading == SourceReading(
+        (), (), None, "Type a sentence, for example “the big dog sleeps”."
+    )
 
 
 def test_unknown_words_are_listed_once_each():
@@ -208,10 +217,11 @@ def test_overlong_input_is_refused_with_its_length():
     text = "the big red dog chases a small happy cat near the tall tree"
     reading = read_source(text)
     assert not reading.usable
-    assert reading.message == (
+    message = (
         "That sentence has 13 words; the model reads at most 12. "
         "Shorten it (drop an adjective or the phrase at the end)."
     )
+    assert reading == SourceReading((), (), None, message)
     assert read_source(text, max_words=12).message == reading.message
     assert read_source("the cat sleeps near the dog", max_words=5).message.startswith(
         "That sentence has 6 words; the model reads at most 5."
@@ -223,8 +233,117 @@ def test_overlong_input_is_refused_with_its_length():
 def test_known_words_out_of_grammar_are_usable_without_a_true_alignment():
     reading = read_source("dog the sleeps")
     assert reading.usable and reading.words == ("dog", "the", "sleeps") and reading.pair is None
+    assert reading.unknown == ()
     assert reading.message == (
         "The grammar cannot parse this sentence (word 1 should start a noun phrase with "
         "“the” or “a”, found “dog”), so it has no true alignment to compare with; "
         "the model translates it anyway."
     )
+
+
+# ----------------------------------------------------------------------------
+# The generator's odds
+# ----------------------------------------------------------------------------
+
+ADJECTIVE_ODDS = {0: 0.4, 1: 0.4, 2: 0.2}  # adjectives per noun phrase, as documented
+
+
+def accepted_odds() -> dict[str, float]:
+    """The documented odds of a kept draw, enumerated by hand from the grammar.
+
+    A draw is ``np(a1) verb [np(a2)] [prep np(a3)]``: transitive 60 %, a phrase
+    40 %, ``a`` adjectives with :data:`ADJECTIVE_ODDS`; it has ``3 + a1 + T (2 + a2)
+    + P (3 + a3)`` words and is redrawn when that exceeds :data:`MAX_SOURCE_WORDS`.
+    """
+    kept = transitive = phrase = twelve = 0.0
+    subject = dict.fromkeys(ADJECTIVE_ODDS, 0.0)
+    for a1, a2, a3 in itertools.product(ADJECTIVE_ODDS, repeat=3):
+        for has_object, has_phrase in itertools.product((0, 1), repeat=2):
+            odds = ADJECTIVE_ODDS[a1] * ADJECTIVE_ODDS[a2] * ADJECTIVE_ODDS[a3]
+            odds *= (0.6 if has_object else 0.4) * (0.4 if has_phrase else 0.6)
+            words = 3 + a1 + has_object * (2 + a2) + has_phrase * (3 + a3)
+            if words <= MAX_SOURCE_WORDS:
+                kept += odds
+                transitive += odds * has_object
+                phrase += odds * has_phrase
+                twelve += odds * (words == MAX_SOURCE_WORDS)
+                subject[a1] += odds
+    return {
+        "transitive": transitive / kept,
+        "phrase": phrase / kept,
+        "twelve words": twelve / kept,
+        **{f"{count} subject adjectives": odds / kept for count, odds in subject.items()},
+    }
+
+
+def test_drawn_sentences_follow_the_documented_odds():
+    draws = 4000
+    rng = np.random.default_rng(11)
+    sentences = [draw_sentence(rng) for _ in range(draws)]
+
+    def classes(sentence):
+        return [ENTRIES[word].word_class for word in sentence]
+
+    def subject_adjectives(sentence):
+        return classes(sentence)[1:].index(WordClass.NOUN)  # the words between "the" and its noun
+
+    observed = {
+        "transitive": np.mean([WordClass.TRANSITIVE in classes(s) for s in sentences]),
+        "phrase": np.mean([WordClass.PREPOSITION in classes(s) for s in sentences]),
+        "twelve words": np.mean([len(s) == MAX_SOURCE_WORDS for s in sentences]),
+        **{
+            f"{count} subject adjectives": np.mean(
+                [subject_adjectives(s) == count for s in sentences]
+            )
+            for count in ADJECTIVE_ODDS
+        },
+    }
+    for name, odds in accepted_odds().items():
+        # four standard errors of a proportion of 4000 draws (at most 0.032)
+        assert abs(observed[name] - odds) < 4 * np.sqrt(odds * (1 - odds) / draws), name
+    assert max(len(s) for s in sentences) == MAX_SOURCE_WORDS  # the longest allowed do occur
+
+
+def test_a_fixed_number_of_subject_adjectives():
+    for count in (0, 4):
+        pairs = generate_pairs(20, seed=1, subject_adjectives=count)
+        for pair in pairs:
+            classes = [ENTRIES[word].word_class for word in pair.source]
+            assert classes[1 : count + 2] == [WordClass.ADJECTIVE] * count + [WordClass.NOUN]
+    with raises_exactly("subject_adjectives must be at least 0, got -1"):
+        generate_pairs(1, seed=0, subject_adjectives=-1)
+
+
+def test_draw_pairs_translates_the_stream_of_draw_sentence():
+    rng = np.random.default_rng(5)
+    expected = [translate_words(draw_sentence(rng)) for _ in range(40)]
+    assert draw_pairs(np.random.default_rng(5), 40) == expected
+    assert draw_pairs(np.random.default_rng(5), 0) == []
+    skipped = frozenset(pair.source for pair in expected[:4])
+    kept = draw_pairs(np.random.default_rng(5), 20, exclude=skipped)
+    assert kept == [pair for pair in expected if pair.source not in skipped][:20]
+    with raises_exactly("count must be at least 0, got -1"):
+        draw_pairs(rng, -1)
+
+
+def test_a_long_list_of_unknown_words_is_cut_after_six():
+    reading = read_source("zebra gnu yak emu owl elk ant bee")
+    assert reading.unknown == ("zebra", "gnu", "yak", "emu", "owl", "elk", "ant", "bee")
+    assert reading.message == (
+        "Not in the vocabulary: “zebra”, “gnu”, “yak”, “emu”, “owl”, “elk” and 2 more. "
+        f"The model knows only the {len(SOURCE_WORDS)} source words of the toy language."
+    )
+    six = read_source("zebra gnu yak emu owl elk")
+    assert six.message.startswith(
+        "Not in the vocabulary: “zebra”, “gnu”, “yak”, “emu”, “owl”, “elk”. "
+    )
+
+
+def test_exactly_max_words_is_allowed():
+    reading = read_source("the cat sleeps near the dog", max_words=6)
+    assert reading.usable and reading.message is None
+    assert reading.pair == translate_words("the cat sleeps near the dog".split())
+    one = read_source("sleeps", max_words=1)
+    assert one.usable and one.words == ("sleeps",) and one.pair is None
+    with raises_exactly("max_words must be at least 1, got 0"):
+        read_source("the cat sleeps", max_words=0)

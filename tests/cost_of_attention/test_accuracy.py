@@ -12,13 +12,17 @@ from hypothesis import strategies as st
 
 from lab.attention import scaled_dot_product_attention, softmax
 from lab.cost_of_attention import (
+    MAX_D,
     MAX_FEATURES,
     MAX_N,
     MAX_SEEDS,
     Method,
     cluster_sweep,
+    clustered_attention,
     compare_methods,
     feature_sweep,
+    linear_attention,
+    performer_attention,
     relative_output_error,
     sample_inputs,
     sweep_values,
@@ -119,6 +123,18 @@ def test_kl_is_never_negative_and_zero_for_identical_rows(scores, seed):
             lambda: weight_kl_divergence(1.0, 1.0),
             "exact must have at least one axis (the keys), got a scalar",
         ),
+        (
+            lambda: relative_output_error(np.array([1.0, np.nan]), np.ones(2)),
+            "exact contains NaN or infinity; every entry must be a finite number",
+        ),
+        (
+            lambda: weight_kl_divergence([[np.nan, 1.0]], [[0.5, 0.5]]),
+            "exact contains NaN or infinity; every entry must be a finite number",
+        ),
+        (
+            lambda: weight_kl_divergence([[0.5, 0.5]], [[np.nan, 0.5]]),
+            "approximate contains NaN or infinity; every entry must be a finite number",
+        ),
     ],
 )
 def test_bad_error_inputs_say_what_to_fix(call, message):
@@ -152,6 +168,26 @@ def test_queries_attend_mostly_to_keys_of_their_own_kind():
     assert np.mean(np.sum(weights * same_kind, axis=1)) > 0.4
 
 
+def test_defaults_are_seed_zero_and_eight_kinds():
+    by_default = sample_inputs(16, 2)
+    seeded = sample_inputs(16, 2, seed=0, kinds=8)
+    np.testing.assert_array_equal(by_default.query, seeded.query)
+    assert np.bincount(by_default.kinds).tolist() == [2] * 8
+
+
+def test_every_entry_of_a_query_and_its_key_gets_its_own_noise():
+    # q_j - k_j = a s (eps_j - eps'_j): every entry independent, with standard deviation
+    # a s sqrt(2) = 0.6 sqrt(2); 8192 entries pin it to about 1 %.
+    data = sample_inputs(256, 32, seed=3, kinds=4, spread=0.3, magnitude=2.0)
+    differences = data.query - data.key
+    assert np.std(differences) == pytest.approx(0.6 * np.sqrt(2), rel=0.05)
+    # within one kind the centre cancels too: queries of a kind scatter with a s sqrt(2)
+    kind = data.query[data.kinds == 0]
+    assert np.std(kind[1:] - kind[:-1]) == pytest.approx(0.6 * np.sqrt(2), rel=0.05)
+    keys = data.key[data.kinds == 0]
+    assert np.std(keys[1:] - keys[:-1]) == pytest.approx(0.6 * np.sqrt(2), rel=0.05)
+
+
 def test_magnitude_and_spread_scale_queries_and_keys():
     plain = sample_inputs(10, 3, seed=1, spread=0.0, magnitude=1.0)
     np.testing.assert_array_equal(plain.query, plain.key)  # no noise: a position's q = k
@@ -167,6 +203,10 @@ def test_magnitude_and_spread_scale_queries_and_keys():
         (lambda: sample_inputs(8, 4, kinds=0), "kinds must be at least 1, got 0"),
         (lambda: sample_inputs(8, 4, spread=-0.1), "spread must be at least 0.0, got -0.1"),
         (lambda: sample_inputs(8, 4, magnitude="big"), "magnitude must be a number, got 'big'"),
+        (lambda: sample_inputs(8, 0), "d must be at least 1, got 0"),
+        (lambda: sample_inputs(8, MAX_D + 1), f"d must be at most {MAX_D}, got {MAX_D + 1}"),
+        (lambda: sample_inputs(8, 4, seed=-1), "seed must be at least 0, got -1"),
+        (lambda: sample_inputs(8, 4, magnitude=-1.0), "magnitude must be at least 0.0, got -1.0"),
     ],
 )
 def test_bad_sample_settings_say_what_to_fix(call, message):
@@ -195,11 +235,58 @@ def test_compare_methods_gives_every_method_with_exact_at_zero_error():
     assert results[Method.CLUSTERED].mean_kl > 0
 
 
-def test_compare_methods_takes_one_sequence():
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"key": lambda a: a[None]}, "key must have 2 axes, got shape (1, 4, 2)"),
+        ({"query": lambda a: a[0]}, "query must have 2 axes, got shape (2,)"),
+        ({"value": lambda a: a[None]}, "value must have 2 axes, got shape (1, 4, 2)"),
+        (
+            {"query": lambda a: np.where(a == a[0, 0], np.nan, a)},
+            "query contains NaN or infinity; every entry must be a finite number",
+        ),
+    ],
+)
+def test_compare_methods_takes_one_sequence(change, message):
     data = sample_inputs(4, 2)
+    arrays = {"query": data.query, "key": data.key, "value": data.value}
+    arrays.update({name: edit(arrays[name]) for name, edit in change.items()})
     with pytest.raises(ValueError) as error:
-        compare_methods(data.query, data.key[None], data.value, num_features=2, num_clusters=2)
-    assert str(error.value) == "key must have 2 axes, got shape (1, 4, 2)"
+        compare_methods(**arrays, num_features=2, num_clusters=2)
+    assert str(error.value) == message
+
+
+def test_compare_methods_hands_every_setting_to_every_method():
+    data = sample_inputs(40, 4, seed=0)  # k-means seeds 0 and 1 give other clusters here
+    q, k, v = data.query, data.key, data.value
+    results = compare_methods(
+        q, k, v, num_features=8, num_clusters=3, seed=1, feature_map="relu", scale=0.2
+    )
+    expected = {
+        Method.EXACT: scaled_dot_product_attention(q, k, v, scale=0.2),
+        Method.PERFORMER: performer_attention(q, k, v, num_features=8, seed=1, scale=0.2),
+        Method.LINEAR: linear_attention(q, k, v, feature_map="relu"),
+        Method.CLUSTERED: clustered_attention(q, k, v, num_clusters=3, seed=1, scale=0.2),
+    }
+    for method, (output, weights) in expected.items():
+        np.testing.assert_array_equal(results[method].output, output)
+        np.testing.assert_array_equal(results[method].weights, weights)
+    seed_zero = clustered_attention(q, k, v, num_clusters=3, seed=0, scale=0.2)[0]
+    assert not np.allclose(results[Method.CLUSTERED].output, seed_zero)
+    # and those settings matter here: the defaults give other numbers
+    defaults = compare_methods(q, k, v, num_features=8, num_clusters=3)
+    for method in Method:
+        assert not np.allclose(defaults[method].output, results[method].output), method
+
+
+def test_compare_methods_default_seed_is_zero():
+    data = sample_inputs(12, 4, seed=6)
+    by_default = compare_methods(data.query, data.key, data.value, num_features=4, num_clusters=2)
+    seeded = compare_methods(
+        data.query, data.key, data.value, num_features=4, num_clusters=2, seed=0
+    )
+    for method in Method:
+        np.testing.assert_array_equal(by_default[method].output, seeded[method].output)
 
 
 def test_cluster_sweep_reaches_zero_error_at_one_cluster_per_query():
@@ -215,6 +302,37 @@ def test_cluster_sweep_reaches_zero_error_at_one_cluster_per_query():
     assert sweep.mean_output_error[0] > sweep.mean_output_error[3]  # C = 8 = kinds beats C = 1
 
 
+def test_sweeps_hand_their_seed_and_scale_to_the_method():
+    data = sample_inputs(40, 4, seed=0)  # k-means seeds 0 and 1 give other clusters here
+    q, k, v = data.query, data.key, data.value
+    exact, exact_weights = scaled_dot_product_attention(q, k, v, scale=0.2)
+    clusters = cluster_sweep(q, k, v, cluster_counts=(3,), seeds=(0, 1), scale=0.2)
+    features = feature_sweep(q, k, v, feature_counts=(8,), seeds=(0, 1), scale=0.2)
+    assert clusters.method is Method.CLUSTERED and features.method is Method.PERFORMER
+    for column, seed in enumerate((0, 1)):
+        output, weights = clustered_attention(q, k, v, num_clusters=3, seed=seed, scale=0.2)
+        assert clusters.output_errors[0, column] == relative_output_error(exact, output)
+        assert clusters.kl_divergences[0, column] == np.mean(
+            weight_kl_divergence(exact_weights, weights)
+        )
+        output, weights = performer_attention(q, k, v, num_features=8, seed=seed, scale=0.2)
+        assert features.output_errors[0, column] == relative_output_error(exact, output)
+        assert features.kl_divergences[0, column] == np.mean(
+            weight_kl_divergence(exact_weights, weights)
+        )
+    assert clusters.output_errors[0, 0] != clusters.output_errors[0, 1]  # k-means seeds differ
+
+
+def test_a_sweep_takes_up_to_max_n_queries_and_max_seeds_seeds():
+    data = sample_inputs(MAX_N, 2, seed=1)
+    sweep = cluster_sweep(
+        data.query, data.key, data.value, cluster_counts=(1,), seeds=range(MAX_SEEDS)
+    )
+    assert sweep.output_errors.shape == (1, MAX_SEEDS)
+    # one cluster is the mean query whatever the seed: every seed gives the same error
+    np.testing.assert_array_equal(sweep.output_errors, sweep.output_errors[0, 0])
+
+
 def test_sweep_summaries_are_the_mean_and_sample_spread_over_seeds():
     data = sample_inputs(20, 4, seed=3)
     sweep = feature_sweep(data.query, data.key, data.value, feature_counts=(2, 8), seeds=range(4))
@@ -223,8 +341,12 @@ def test_sweep_summaries_are_the_mean_and_sample_spread_over_seeds():
     np.testing.assert_allclose(sweep.output_error_spread, sweep.output_errors.std(axis=1, ddof=1))
     np.testing.assert_allclose(sweep.kl_spread, sweep.kl_divergences.std(axis=1, ddof=1))
     single = feature_sweep(data.query, data.key, data.value, feature_counts=(2, 8), seeds=[5])
-    np.testing.assert_array_equal(single.output_error_spread, 0.0)
-    np.testing.assert_array_equal(single.kl_spread, 0.0)
+    assert single.output_error_spread.tolist() == [0.0, 0.0]
+    assert single.kl_spread.tolist() == [0.0, 0.0]
+    pair = feature_sweep(data.query, data.key, data.value, feature_counts=(2,), seeds=[0, 1])
+    errors = pair.output_errors[0]
+    # the sample standard deviation of two numbers is their distance over sqrt(2)
+    assert pair.output_error_spread[0] == pytest.approx(abs(errors[0] - errors[1]) / np.sqrt(2))
 
 
 def test_one_seed_of_a_sweep_is_that_seed_of_performer_attention():
@@ -243,6 +365,9 @@ def test_sweep_values_are_powers_of_two_then_the_maximum():
     assert sweep_values(12) == (1, 2, 4, 8, 12)
     assert sweep_values(16) == (1, 2, 4, 8, 16)
     assert sweep_values(1) == (1,)
+    with pytest.raises(ValueError) as error:
+        sweep_values(0)
+    assert str(error.value) == "maximum must be at least 1, got 0"
 
 
 @pytest.mark.parametrize(
@@ -259,6 +384,42 @@ def test_sweep_values_are_powers_of_two_then_the_maximum():
                 data.query, data.key, data.value, feature_counts=(4, 2), seeds=(0,)
             ),
             "feature_counts must increase, got [4, 2]",
+        ),
+        (
+            lambda data: feature_sweep(
+                data.query, data.key, data.value, feature_counts=(2, 2), seeds=(0,)
+            ),
+            "feature_counts must increase, got [2, 2]",
+        ),
+        (
+            lambda data: feature_sweep(
+                data.query, data.key, data.value, feature_counts=(0, 2), seeds=(0,)
+            ),
+            "feature_counts must be at least 1, got 0",
+        ),
+        (
+            lambda data: feature_sweep(
+                data.query, data.key, data.value, feature_counts=(2,), seeds=(0, -1)
+            ),
+            "seed must be at least 0, got -1",
+        ),
+        (
+            lambda data: cluster_sweep(
+                data.query, data.key, data.value, cluster_counts=(MAX_N + 1,), seeds=(0,)
+            ),
+            f"cluster_counts must be at most {MAX_N}, got {MAX_N + 1}",
+        ),
+        (
+            lambda data: cluster_sweep(
+                data.query[0], data.key, data.value, cluster_counts=(1,), seeds=(0,)
+            ),
+            "query must have 2 axes, got shape (4,)",
+        ),
+        (
+            lambda data: feature_sweep(
+                np.full((8, 4), np.nan), data.key, data.value, feature_counts=(1,), seeds=(0,)
+            ),
+            "query contains NaN or infinity; every entry must be a finite number",
         ),
         (
             lambda data: feature_sweep(

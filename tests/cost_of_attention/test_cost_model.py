@@ -83,6 +83,19 @@ def test_counts_by_hand_for_a_small_case():
     assert clustered_cost(4, 2, 2, restarts=2, iterations=0).multiply_adds == 2 * 3 * 8 + 32
 
 
+def test_one_cluster_by_hand():
+    # n = 4, d = 2, C = 1: seeding 1 distance pass, 10 Lloyd iterations of C + 1 = 2 passes,
+    # (1 + 20) n d = 168; attention of the one centroid: 2·1·4·2 = 16.
+    assert clustered_cost(4, 2, 1) == Cost(multiply_adds=184, exponentials=4, floats=22)
+
+
+def test_the_search_reaches_its_limit_of_two_to_the_fifty():
+    # 2 n^2 > 4 n r + 2 n r for d = 1 is n > 3 r: with r = 2^48 the crossover is
+    # 3 · 2^48 + 1, just below the search limit 2^50.
+    r = 2**48
+    assert crossover_length(Method.PERFORMER, 1, num_features=r, num_clusters=1) == 3 * r + 1
+
+
 def test_floats_in_bytes():
     assert exact_cost(1024, 64).bytes() == 4 * (1024 * 1024 + 1024 * 64)
     assert exact_cost(4, 2).bytes(itemsize=8) == 8 * 24
@@ -141,6 +154,14 @@ def test_cost_curves_give_every_method_at_every_n():
         (lambda: exact_cost(4, 2.0), "d must be a whole number, got 2.0"),
         (lambda: performer_cost(4, 2, 0), "num_features must be at least 1, got 0"),
         (lambda: clustered_cost(4, 2, 2, iterations=-1), "iterations must be at least 0, got -1"),
+        (lambda: exact_cost(4, 0), "d must be at least 1, got 0"),
+        (lambda: clustered_cost(4, 2, 0), "num_clusters must be at least 1, got 0"),
+        (lambda: clustered_cost(4, 2, 2, restarts=0), "restarts must be at least 1, got 0"),
+        (lambda: kmeans_candidates(0), "num_clusters must be at least 1, got 0"),
+        (
+            lambda: crossover_length(Method.PERFORMER, 1, num_features=2**49, num_clusters=1),
+            "random features (Performer) is not cheaper than exact attention for any n up to 2^50",
+        ),
         (
             lambda: linear_cost(4, 2, "tanh"),
             "feature_map must be one of 'elu+1', 'relu', got 'tanh'",

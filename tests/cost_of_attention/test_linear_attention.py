@@ -110,3 +110,39 @@ def test_unknown_feature_map_names_the_choices():
     with pytest.raises(ValueError) as error:
         linear_attention(np.ones((1, 2)), np.ones((1, 2)), np.ones((1, 1)), feature_map="softmax")
     assert str(error.value) == "feature_map must be one of 'elu+1', 'relu', got 'softmax'"
+
+
+def test_linear_output_defaults_to_elu_plus_one():
+    rng = np.random.default_rng(2)
+    q, k, v = rng.standard_normal((3, 4, 2))
+    np.testing.assert_array_equal(
+        linear_output(q, k, v), linear_output(q, k, v, feature_map="elu+1")
+    )
+    assert not np.allclose(linear_output(q, k, v), linear_output(q, k, v, feature_map="relu"))
+
+
+def test_a_query_whose_similarities_underflow_gets_a_zero_output_even_for_huge_values():
+    # phi(-400) = e^-400: each similarity e^-800 rounds to 0, so the query sees nothing,
+    # while phi(q) [phi(K)^T V] = e^-800 * 2e200 still rounds to a tiny non-zero number.
+    query = np.array([[-400.0]])
+    key = np.array([[-400.0], [-400.0]])
+    value = np.array([[1e200], [1e200]])
+    output, weights = linear_attention(query, key, value)
+    np.testing.assert_array_equal(weights, [[0.0, 0.0]])
+    np.testing.assert_array_equal(output, [[0.0]])
+    np.testing.assert_array_equal(linear_output(query, key, value), [[0.0]])
+
+
+def test_relu_weights_do_not_change_when_the_query_shrinks():
+    # relu(c q) = c relu(q) for c > 0, and c cancels in the normalised weights, however
+    # small the similarities get (here about 1e-9).
+    rng = np.random.default_rng(3)
+    query = np.abs(rng.standard_normal((2, 3)))
+    key, value = np.abs(rng.standard_normal((4, 3))), rng.standard_normal((4, 2))
+    output, weights = linear_attention(query, key, value, feature_map="relu")
+    small_output, small_weights = linear_attention(1e-9 * query, key, value, feature_map="relu")
+    np.testing.assert_allclose(small_weights, weights, rtol=1e-12)
+    np.testing.assert_allclose(small_output, output, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        linear_output(1e-9 * query, key, value, feature_map="relu"), output, rtol=1e-12, atol=1e-15
+    )

@@ -104,6 +104,26 @@ def test_relative_variance_is_exp_of_the_squared_norm_of_the_scaled_sum():
     np.testing.assert_allclose(variance, by_hand, rtol=1e-12)
 
 
+def test_relative_variance_with_batches_and_the_default_scale():
+    rng = np.random.default_rng(4)
+    q, k = rng.standard_normal((2, 3, 5)), rng.standard_normal((2, 4, 5))
+    variance = random_feature_relative_variance(q, k, num_features=3)  # scale 1 / sqrt(5)
+    sums = q[:, :, None, :] + k[:, None, :, :]  # (2, 3, 4, 5)
+    by_hand = np.expm1(np.sum(sums**2, axis=-1) / np.sqrt(5)) / 3
+    np.testing.assert_allclose(variance, by_hand, rtol=1e-12)
+
+
+def test_relative_variance_is_zero_for_opposite_vectors_and_inf_past_the_float_range():
+    # q + k = 0: the estimate of exp(q·k) is exact whatever the directions.
+    q = np.array([[0.1, -0.2]])
+    assert random_feature_relative_variance(q, -q, num_features=4).tolist() == [[0.0]]
+    # |q + k|^2 = 3600: exp(3600) is beyond float64, so the spread is inf (and no warning).
+    big = np.array([[30.0, 30.0]])
+    assert random_feature_relative_variance(big, big, num_features=2, scale=1.0).tolist() == [
+        [np.inf]
+    ]
+
+
 def test_features_match_the_formula_written_in_torch():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 5, 6))
@@ -120,6 +140,24 @@ def test_log_features_are_the_logarithm_of_the_features():
         np.exp(log_random_features(x, num_features=5, seed=2)),
         random_feature_map(x, num_features=5, seed=2),
         rtol=1e-14,
+    )
+
+
+def test_features_of_no_vectors_are_an_empty_array():
+    features = random_feature_map(np.ones((0, 3)), num_features=2)
+    assert features.shape == (0, 2)
+
+
+def test_the_default_seed_is_zero():
+    np.testing.assert_array_equal(random_directions(3, 4), random_directions(3, 4, seed=0))
+    rng = np.random.default_rng(8)
+    q, k, v = rng.standard_normal((3, 5, 4))
+    np.testing.assert_array_equal(
+        performer_output(q, k, v, num_features=8),
+        performer_output(q, k, v, num_features=8, seed=0),
+    )
+    assert not np.allclose(
+        performer_output(q, k, v, num_features=8), performer_output(q, k, v, num_features=8, seed=1)
     )
 
 
@@ -186,6 +224,43 @@ def test_performer_equals_the_explicit_quadratic_formula_in_torch():
     np.testing.assert_allclose(
         performer_output(q, k, v, num_features=32, seed=1), output, rtol=1e-13, atol=1e-15
     )
+
+
+def test_performer_with_a_given_scale_equals_the_quadratic_formula_in_torch():
+    rng = np.random.default_rng(7)
+    q, k, v = rng.standard_normal((5, 3)), rng.standard_normal((6, 3)), rng.standard_normal((6, 2))
+    directions = random_directions(16, 3, seed=2)
+    theirs_output, theirs_weights = torch_kernel_attention(
+        torch_features(q, directions, 0.3), torch_features(k, directions, 0.3), v
+    )
+    output, weights = performer_attention(q, k, v, num_features=16, seed=2, scale=0.3)
+    np.testing.assert_allclose(output, theirs_output, atol=ATOL, rtol=RTOL)
+    np.testing.assert_allclose(weights, theirs_weights, atol=ATOL, rtol=RTOL)
+    np.testing.assert_allclose(
+        performer_output(q, k, v, num_features=16, seed=2, scale=0.3), theirs_output, atol=ATOL
+    )
+
+
+def test_stabiliser_shifts_each_feature_over_the_keys_separately():
+    # With directions W and W u = (1, -1), keys near t u and the query -t u (scale 1):
+    # feature 1 is e^(2t) times feature 2 on the keys, and e^(-2t) times it on the query.
+    # One shift shared by both features would round feature 2 of the keys and feature 1
+    # of the query to 0 (e^(-800)), and every similarity would be 0 / 0.
+    directions = random_directions(2, 2, seed=0)
+    u = np.linalg.solve(directions, [1.0, -1.0])
+    across = np.array([-u[1], u[0]]) / np.linalg.norm(u)  # orthogonal to u
+    t = 400.0
+    key = np.stack([t * u, t * u + 0.5 * across])
+    query = -t * u[None]
+    value = np.array([[1.0], [2.0]])
+    log_q = torch.tensor(log_random_features(query, num_features=2, scale=1.0))
+    log_k = torch.tensor(log_random_features(key, num_features=2, scale=1.0))
+    log_similarities = torch.logsumexp(log_q[:, None, :] + log_k[None, :, :], dim=-1)
+    reference = torch.softmax(log_similarities, dim=-1).numpy()
+    assert 0.01 < reference[0, 1] < 0.99  # both keys matter
+    output, weights = performer_attention(query, key, value, num_features=2, scale=1.0)
+    np.testing.assert_allclose(weights, reference, atol=ATOL, rtol=RTOL)
+    np.testing.assert_allclose(output, reference @ value, atol=ATOL, rtol=RTOL)
 
 
 def test_stabiliser_cancels_where_unshifted_features_underflow_to_zero():
@@ -337,6 +412,91 @@ def test_performer_rows_are_distributions_and_the_output_their_average(inputs, r
                 np.ones((2, 3)), np.ones((2, 2)), num_features=1
             ),
             "query has size 3 in its last axis but key has 2; queries and keys must have the same size E",
+        ),
+        (
+            lambda: random_feature_relative_variance(
+                np.ones((2, 0)), np.ones((2, 0)), num_features=1
+            ),
+            "query and key have size 0 in their last axis; E must be at least 1",
+        ),
+        (
+            lambda: random_feature_relative_variance(np.ones(3), np.ones((2, 3)), num_features=1),
+            "query needs at least 2 axes, got shape (3,)",
+        ),
+        (
+            lambda: random_feature_relative_variance(np.ones((2, 3)), np.ones(3), num_features=1),
+            "key needs at least 2 axes, got shape (3,)",
+        ),
+        (
+            lambda: random_feature_relative_variance(
+                np.full((2, 3), np.nan), np.ones((2, 3)), num_features=1
+            ),
+            "query contains NaN or infinity; every entry must be a finite number",
+        ),
+        (
+            lambda: random_feature_relative_variance(
+                np.ones((2, 3)), np.full((2, 3), np.inf), num_features=1
+            ),
+            "key contains NaN or infinity; every entry must be a finite number",
+        ),
+        (
+            lambda: random_feature_relative_variance(
+                np.ones((2, 3)), np.ones((2, 3)), num_features=0
+            ),
+            "num_features must be at least 1, got 0",
+        ),
+        (lambda: random_directions(3, 0), "size must be at least 1, got 0"),
+        # With a batch axis, the last axis and the positions axis are different axes.
+        (
+            lambda: performer_attention(
+                np.ones((1, 2, 3)), np.ones((1, 2, 4)), np.ones((1, 2, 1)), num_features=2
+            ),
+            "query has size 3 in its last axis but key has 4; queries and keys must have the same size E",
+        ),
+        (
+            lambda: performer_attention(
+                np.ones((1, 2, 0)), np.ones((1, 2, 0)), np.ones((1, 2, 1)), num_features=2
+            ),
+            "query and key have size 0 in their last axis; E must be at least 1",
+        ),
+        # Each input's batch axes are checked: here only the key's, then only the value's, clash.
+        (
+            lambda: performer_output(
+                np.ones((2, 2, 3)), np.ones((3, 2, 3)), np.ones((2, 2, 1)), num_features=2
+            ),
+            "batch dimensions do not broadcast: query (2, 2, 3), key (3, 2, 3), value (2, 2, 1)",
+        ),
+        (
+            lambda: performer_output(
+                np.ones((2, 2, 3)), np.ones((2, 2, 3)), np.ones((3, 2, 1)), num_features=2
+            ),
+            "batch dimensions do not broadcast: query (2, 2, 3), key (2, 2, 3), value (3, 2, 1)",
+        ),
+        (
+            lambda: performer_output(np.ones((2, 3)), np.ones(3), np.ones((2, 1)), num_features=2),
+            "key needs at least 2 axes, got shape (3,)",
+        ),
+        (
+            lambda: performer_output(np.ones((2, 3)), np.ones((2, 3)), np.ones(2), num_features=2),
+            "value needs at least 2 axes, got shape (2,)",
+        ),
+        (
+            lambda: performer_output(
+                np.ones((2, 3)), np.array([[1.0, 2.0, np.nan]] * 2), np.ones((2, 1)), num_features=2
+            ),
+            "key contains NaN or infinity; every entry must be a finite number",
+        ),
+        (
+            lambda: performer_output(
+                np.array([[1.0, 2.0, np.inf]] * 2), np.ones((2, 3)), np.ones((2, 1)), num_features=2
+            ),
+            "query contains NaN or infinity; every entry must be a finite number",
+        ),
+        (
+            lambda: performer_output(
+                np.ones((2, 3)), np.ones((2, 3)), np.array([[np.nan]] * 2), num_features=2
+            ),
+            "value contains NaN or infinity; every entry must be a finite number",
         ),
     ],
 )
