@@ -47,21 +47,23 @@ def scratch_copy(destination: Path) -> None:
 
 
 def configure(scratch: Path, module: str, tests: list[str]) -> None:
-    """Point mutmut at one module and its tests (the copy's pyproject.toml gains a section)."""
+    """Point the copy's ``[tool.mutmut]`` (pyproject.toml) at one module and its tests."""
     package = module.split("/")[0]
-    section = "\n".join(
-        [
-            "",
-            "[tool.mutmut]",
-            f'source_paths = ["{package}"]',
-            f'only_mutate = ["{module}"]',
-            f"pytest_add_cli_args_test_selection = {json.dumps(tests)}",
-            'pytest_add_cli_args = ["-p", "no:randomly", "-q", "-x", "-o", "addopts="]',
-            "",
-        ]
-    )
+    chosen = {
+        "source_paths": [package],
+        "only_mutate": [module],
+        "pytest_add_cli_args_test_selection": tests,
+    }
     pyproject = scratch / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + section)
+    lines = pyproject.read_text().splitlines()
+    section = lines.index("[tool.mutmut]")
+    for number in range(section + 1, len(lines)):
+        if lines[number].startswith("["):
+            break
+        key = lines[number].split("=")[0].strip()
+        if key in chosen:
+            lines[number] = f"{key} = {json.dumps(chosen[key])}"
+    pyproject.write_text("\n".join(lines) + "\n")
 
 
 def results(scratch: Path, mutmut: Path) -> dict[str, str]:
@@ -94,7 +96,12 @@ def main() -> int:
     try:
         scratch_copy(scratch)
         configure(scratch, args.module, args.tests)
-        environment = {**os.environ, "PYTHONPATH": str(scratch)}
+        # One BLAS/OpenMP thread: mutmut forks its workers, and an OpenMP pool started before
+        # the fork (k-means in scikit-learn) hangs in the child, which mutmut reports as timeouts.
+        threads = {
+            name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+        }
+        environment = {**os.environ, **threads, "PYTHONPATH": str(scratch)}
         subprocess.run([str(mutmut), "run"], cwd=scratch, env=environment, check=False)
         outcome = results(scratch, mutmut)
         survivors = sorted(name for name, status in outcome.items() if status == "survived")

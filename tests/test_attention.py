@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import lab.attention as lab_attention
 from lab.attention import (
     causal_mask,
     entropy,
@@ -434,3 +435,102 @@ def test_a_float_mask_is_added_not_multiplied(rng):
     _, shifted = scaled_dot_product_attention(q, k, v, mask=shift)
     ratio = (shifted[:, 0] / shifted[:, 1]) / (plain[:, 0] / plain[:, 1])
     np.testing.assert_allclose(ratio, math.exp(2.0))
+
+
+# ----------------------------------------------------------------- gaps mutation testing found
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda bad: softmax(bad), "scores"),
+        (lambda bad: masked_softmax(bad, np.ones(2, dtype=bool)), "scores"),
+        (lambda bad: entropy(bad), "weights"),
+        (lambda bad: scaled_dot_product_attention(bad, np.ones((1, 2)), np.ones((1, 2))), "query"),
+        (lambda bad: scaled_dot_product_attention(np.ones((1, 2)), bad, np.ones((1, 2))), "key"),
+        (lambda bad: scaled_dot_product_attention(np.ones((1, 2)), np.ones((1, 2)), bad), "value"),
+        (
+            lambda bad: scaled_dot_product_attention(
+                np.ones((1, 2)), np.ones((2, 2)), np.ones((2, 2)), mask=bad
+            ),
+            "mask",
+        ),
+    ],
+)
+def test_complex_input_is_refused_by_its_name(call, name):
+    bad = np.array([[1.0 + 1.0j, 2.0]])
+    with pytest.raises(ValueError) as error:
+        call(bad)
+    assert str(error.value) == f"{name} must be real, got dtype complex128"
+
+
+def test_softmax_shifts_each_row_by_its_own_maximum_before_the_temperature():
+    """With a tiny temperature, shifting by the array's maximum would send a low row to -inf."""
+    scores = np.array([[0.0, 1.0], [-1000.0, -1001.0]])
+    weights = softmax(scores, temperature=1e-306)
+    np.testing.assert_array_equal(weights, [[0.0, 1.0], [1.0, 0.0]])
+
+
+def test_safe_softmax_the_masked_page_prints_shifts_each_row_itself():
+    """The masked page prints and calls _safe_softmax on raw scores: it must not overflow."""
+    scores = np.array([[1000.0, 1001.0], [0.0, 1.0], [-np.inf, -np.inf]])
+    weights = lab_attention._safe_softmax(scores, axis=-1)
+    expected = np.exp([0.0, 1.0]) / np.exp([0.0, 1.0]).sum()
+    np.testing.assert_allclose(weights[:2], [expected, expected], rtol=1e-15)
+    np.testing.assert_array_equal(weights[2], [0.0, 0.0])
+    columns = lab_attention._safe_softmax(scores[:2].T, axis=0)  # (2, 2); columns sum to 1
+    np.testing.assert_allclose(columns, np.array([expected, expected]).T, rtol=1e-15)
+
+
+def test_padding_mask_takes_whole_numbers_of_any_float_width():
+    lens = np.array([2.0, 0.0], dtype=np.float32)
+    np.testing.assert_array_equal(
+        padding_mask(lens, 3), [[True, True, False], [False, False, False]]
+    )
+
+
+def test_padding_mask_names_a_whole_float_out_of_range_as_an_integer():
+    with pytest.raises(ValueError) as error:
+        padding_mask([5.0], 4)
+    assert str(error.value) == "valid_lens must lie in [0, 4], got [5]"
+
+
+def test_mismatched_feature_sizes_are_named_with_batch_axes_present():
+    query, key, value = np.ones((2, 3, 4)), np.ones((2, 5, 6)), np.ones((2, 5, 1))
+    with pytest.raises(ValueError) as error:
+        scaled_dot_product_attention(query, key, value)
+    assert str(error.value) == (
+        "query has size 4 in its last axis but key has 6; queries and keys must have the same size E"
+    )
+
+
+@pytest.mark.parametrize(
+    ("query_shape", "key_shape", "value_shape"),
+    [((2, 1, 2), (3, 1, 2), (1, 1, 2)), ((2, 1, 2), (2, 1, 2), (3, 1, 2))],
+)
+def test_every_batch_shape_takes_part_in_the_broadcast_check(query_shape, key_shape, value_shape):
+    with pytest.raises(ValueError) as error:
+        scaled_dot_product_attention(np.ones(query_shape), np.ones(key_shape), np.ones(value_shape))
+    assert str(error.value) == (
+        f"batch dimensions do not broadcast: query {query_shape}, key {key_shape}, "
+        f"value {value_shape}"
+    )
+
+
+def test_an_overflow_times_a_zero_scale_is_reported_not_warned():
+    """1e200 * 1e200 overflows to inf and inf * 0 is NaN: one clear error, no RuntimeWarning."""
+    with pytest.raises(ValueError) as error:
+        scaled_dot_product_attention([[1e200]], [[1e200]], [[1.0]], scale=0.0)
+    assert str(error.value) == (
+        "the scores overflowed or contain NaN; check the inputs for inf or NaN"
+    )
+
+
+def test_empty_features_with_a_batch_give_uniform_weights():
+    """E = 0: every score is 0 (an empty dot product), so each query averages all values."""
+    value = np.arange(2 * 4 * 3, dtype=float).reshape(2, 4, 3)
+    output, weights = scaled_dot_product_attention(np.ones((2, 5, 0)), np.ones((2, 4, 0)), value)
+    np.testing.assert_array_equal(weights, np.full((2, 5, 4), 0.25))
+    np.testing.assert_allclose(
+        output, np.broadcast_to(value.mean(axis=1, keepdims=True), (2, 5, 3))
+    )
