@@ -170,6 +170,78 @@ def entropy(weights: ArrayLike, axis: int = -1) -> FloatArray:
     return -np.sum(array * logs, axis=axis)
 
 
+def check_query_key_size(query: FloatArray, key: FloatArray) -> None:
+    """Raise ``ValueError`` unless query ``(..., L, E)`` and key ``(..., S, E)`` share ``E``."""
+    if query.shape[-1] != key.shape[-1]:
+        raise ValueError(
+            f"query has size {query.shape[-1]} in its last axis but key has {key.shape[-1]}; "
+            "queries and keys must have the same size E"
+        )
+
+
+def check_one_value_per_key(key: FloatArray, value: FloatArray) -> None:
+    """Raise ``ValueError`` unless key ``(..., S, E)`` and value ``(..., S, Ev)`` share ``S``."""
+    if key.shape[-2] != value.shape[-2]:
+        raise ValueError(
+            f"key has {key.shape[-2]} positions but value has {value.shape[-2]}; "
+            "every key needs exactly one value"
+        )
+
+
+def broadcast_batch(query: FloatArray, key: FloatArray, value: FloatArray) -> tuple[int, ...]:
+    """The batch shape ``B`` that ``query``, ``key`` and ``value`` broadcast to.
+
+    Raises ``ValueError`` naming the three shapes when their leading
+    dimensions (all but the last two axes) do not broadcast.
+    """
+    try:
+        return np.broadcast_shapes(query.shape[:-2], key.shape[:-2], value.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            f"batch dimensions do not broadcast: query {query.shape}, key {key.shape}, "
+            f"value {value.shape}"
+        ) from None
+
+
+def weights_from_scores(
+    scores: FloatArray, mask: ArrayLike | None, shape: tuple[int, ...]
+) -> FloatArray:
+    """Attention weights ``softmax(scores + M)`` along the keys, with a mask as in torch's SDPA.
+
+    * no ``mask``: a plain softmax over the keys;
+    * a boolean ``mask`` (``True`` = may attend): :func:`masked_softmax`, so
+      forbidden keys get exactly 0 and a fully masked query gets all zeros;
+    * a float ``mask``: added to the scores (``-inf`` forbids; NaN and
+      ``+inf`` are refused), in a new array, so the caller's mask is untouched.
+
+    Args:
+        scores: ``(..., L, S)``, finite.
+        mask: ``None``, boolean or float, broadcastable to ``shape``.
+        shape: ``(*B, L, S)``, with ``B`` the batch shape of query, key and
+            value together (:func:`broadcast_batch`), which the value's
+            leading dimensions may make larger than the scores'.
+
+    Returns:
+        ``(..., L, S)`` weights, each row summing to 1 (or 0 when fully masked).
+    """
+    if mask is None:
+        return softmax(scores, axis=-1)
+    mask_array = np.asarray(mask)
+    try:
+        np.broadcast_shapes(mask_array.shape, shape)
+    except ValueError:
+        raise ValueError(
+            f"mask of shape {mask_array.shape} does not broadcast to the scores' "
+            f"shape {shape} (..., L, S)"
+        ) from None
+    if mask_array.dtype == np.bool_:
+        return masked_softmax(scores, mask_array, axis=-1)
+    additive = as_real("mask", mask_array)
+    if np.isnan(additive).any() or np.isposinf(additive).any():
+        raise ValueError("a float mask may hold finite numbers and -inf only")
+    return softmax(scores + additive, axis=-1)
+
+
 def scaled_dot_product_attention(
     query: ArrayLike,
     key: ArrayLike,
@@ -210,22 +282,9 @@ def scaled_dot_product_attention(
             raise ValueError(
                 f"{name} needs at least 2 axes (positions, features), got shape {array.shape}"
             )
-    if q.shape[-1] != k.shape[-1]:
-        raise ValueError(
-            f"query has size {q.shape[-1]} in its last axis but key has {k.shape[-1]}; "
-            "queries and keys must have the same size E"
-        )
-    if k.shape[-2] != v.shape[-2]:
-        raise ValueError(
-            f"key has {k.shape[-2]} positions but value has {v.shape[-2]}; "
-            "every key needs exactly one value"
-        )
-    try:
-        batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
-    except ValueError:
-        raise ValueError(
-            f"batch dimensions do not broadcast: query {q.shape}, key {k.shape}, value {v.shape}"
-        ) from None
+    check_query_key_size(q, k)
+    check_one_value_per_key(k, v)
+    batch = broadcast_batch(q, k, v)
     if mask is not None and is_causal:
         raise ValueError("pass either mask or is_causal=True, not both (as in torch)")
     if scale is None:
@@ -239,31 +298,8 @@ def scaled_dot_product_attention(
     if np.isnan(scores).any() or np.isinf(scores).any():
         raise ValueError("the scores overflowed or contain NaN; check the inputs for inf or NaN")
 
-    if is_causal:
-        allowed: BoolArray | None = causal_mask(L, S)
-    elif mask is None:
-        allowed = None
-    else:
-        mask_array = np.asarray(mask)
-        try:
-            np.broadcast_shapes(mask_array.shape, (*batch, L, S))
-        except ValueError:
-            raise ValueError(
-                f"mask of shape {mask_array.shape} does not broadcast to the scores' "
-                f"shape {(*batch, L, S)} (..., L, S)"
-            ) from None
-        if mask_array.dtype == np.bool_:
-            allowed = mask_array
-        else:
-            additive = as_real("mask", mask_array)
-            if np.isnan(additive).any() or np.isposinf(additive).any():
-                raise ValueError("a float mask may hold finite numbers and -inf only")
-            scores = scores + additive  # a new array, so the caller's mask is untouched
-            allowed = None
-
-    if allowed is None:
-        weights = softmax(scores, axis=-1)
-    else:
-        weights = masked_softmax(scores, allowed, axis=-1)
+    weights = weights_from_scores(
+        scores, causal_mask(L, S) if is_causal else mask, (*batch, L, S)
+    )  # (..., L, S)
     output = np.matmul(weights, v)  # (..., L, Ev)
     return output, weights

@@ -425,6 +425,31 @@ def matrix_view(
     )
 
 
+def bar_rows(
+    bars: list[dict[str, Any]], labels: Sequence[str], label_title: str | None, *, width: int
+) -> Spec:
+    """The frame of a chart with one horizontal bar per position, top to bottom.
+
+    The rows are the ``position`` column of ``bars`` (so repeated labels stay
+    apart), shown with ``labels`` on the axis; each row is 26 pixels high.
+    The caller adds its ``layer`` list and any further shared encoding.
+    """
+    return {
+        "datasets": {"bars": bars},
+        "data": {"name": "bars"},
+        "width": width,
+        "height": {"step": 26},
+        "encoding": {
+            "y": {
+                "field": "position",
+                "type": "ordinal",
+                "sort": "ascending",
+                "axis": position_axis(labels, label_title, x=False),
+            }
+        },
+    }
+
+
 def bar_chart(
     values: ArrayLike,
     labels: Sequence[str],
@@ -459,24 +484,14 @@ def bar_chart(
         bar_color=np.where(positions == highlight, ACCENT, PRIMARY).tolist(),
     )
     x_scale: dict[str, Any] = {"domain": [float(domain[0]), float(domain[1])]} if domain else {}
+    frame = bar_rows(bars, names, label_title, width=width)
+    frame["encoding"]["tooltip"] = [
+        {"field": "label", "type": "nominal", "title": label_title or "label"},
+        {"field": "text", "type": "nominal", "title": value_title},
+    ]
     return top_level(
         {
-            "datasets": {"bars": bars},
-            "data": {"name": "bars"},
-            "width": width,
-            "height": {"step": 26},
-            "encoding": {
-                "y": {
-                    "field": "position",
-                    "type": "ordinal",
-                    "sort": "ascending",
-                    "axis": position_axis(names, label_title, x=False),
-                },
-                "tooltip": [
-                    {"field": "label", "type": "nominal", "title": label_title or "label"},
-                    {"field": "text", "type": "nominal", "title": value_title},
-                ],
-            },
+            **frame,
             "layer": [
                 {
                     "mark": {"type": "bar", "height": {"band": 0.75}},

@@ -10,6 +10,7 @@ Every function raises ``ValueError`` with a message that names the argument.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
@@ -76,6 +77,16 @@ def as_bool(name: str, values: ArrayLike) -> BoolArray:
     return array
 
 
+def _check_bounds(
+    name: str, number: float, minimum: float | None, maximum: float | None, *, shown: str
+) -> None:
+    """Raise unless ``minimum <= number <= maximum``; the message quotes the value as ``shown``."""
+    if minimum is not None and number < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {shown}")
+    if maximum is not None and number > maximum:
+        raise ValueError(f"{name} must be at most {maximum}, got {shown}")
+
+
 def check_int(
     name: str, value: object, *, minimum: int | None = None, maximum: int | None = None
 ) -> int:
@@ -83,10 +94,7 @@ def check_int(
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise ValueError(f"{name} must be a whole number, got {value!r}")
     number = int(value)
-    if minimum is not None and number < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {number}")
-    if maximum is not None and number > maximum:
-        raise ValueError(f"{name} must be at most {maximum}, got {number}")
+    _check_bounds(name, number, minimum, maximum, shown=str(number))
     return number
 
 
@@ -109,8 +117,22 @@ def check_float(
         raise ValueError(f"{name} must be a finite number, got {value!r}")
     if positive and number <= 0:
         raise ValueError(f"{name} must be positive, got {value!r}")
-    if minimum is not None and number < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value!r}")
-    if maximum is not None and number > maximum:
-        raise ValueError(f"{name} must be at most {maximum}, got {value!r}")
+    _check_bounds(name, number, minimum, maximum, shown=repr(value))
     return number
+
+
+def check_parameter_shapes(
+    weights: Mapping[str, ArrayLike], expected: Mapping[str, tuple[int, ...]]
+) -> None:
+    """Raise ``ValueError`` unless ``weights`` has exactly the names of ``expected``, each in its shape.
+
+    A model's named parameters (a checkpoint, a trained run) are checked
+    against the shapes its config needs before any forward pass uses them.
+    """
+    missing = sorted(set(expected) - set(weights))
+    extra = sorted(set(weights) - set(expected))
+    if missing or extra:
+        raise ValueError(f"weights do not fit the config: missing {missing}, unexpected {extra}")
+    for name, shape in expected.items():
+        if tuple(np.shape(weights[name])) != shape:
+            raise ValueError(f"{name} has shape {np.shape(weights[name])}, expected {shape}")

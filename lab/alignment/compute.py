@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from lab.attention import FloatArray, masked_softmax, softmax
+from lab.attention import FloatArray, broadcast_batch, check_one_value_per_key, weights_from_scores
 from lab.checks import as_real
 
 IntArray = NDArray[np.int64]
@@ -92,19 +92,10 @@ def additive_attention(
             f"w_q has {query_map.shape[1]} columns, w_k {key_map.shape[1]} and w_v "
             f"{readout.shape[0]} entries; all three must equal the hidden size H"
         )
-    if k.shape[-2] != v.shape[-2]:
-        raise ValueError(
-            f"key has {k.shape[-2]} positions but value has {v.shape[-2]}; "
-            "every key needs exactly one value"
-        )
+    check_one_value_per_key(k, v)
     if k.shape[-2] == 0:
         raise ValueError("key has no positions; a query needs at least one key to attend to")
-    try:
-        batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
-    except ValueError:
-        raise ValueError(
-            f"batch dimensions do not broadcast: query {q.shape}, key {k.shape}, value {v.shape}"
-        ) from None
+    batch = broadcast_batch(q, k, v)
 
     L, S = q.shape[-2], k.shape[-2]
     projected_q = q @ query_map  # (..., L, H)
@@ -112,24 +103,7 @@ def additive_attention(
     hidden = np.tanh(projected_q[..., :, None, :] + projected_k[..., None, :, :])  # (..., L, S, H)
     scores = hidden @ readout  # (..., L, S)
 
-    if mask is None:
-        weights = softmax(scores, axis=-1)
-    else:
-        mask_array = np.asarray(mask)
-        try:
-            np.broadcast_shapes(mask_array.shape, (*batch, L, S))
-        except ValueError:
-            raise ValueError(
-                f"mask of shape {mask_array.shape} does not broadcast to the scores' "
-                f"shape {(*batch, L, S)} (..., L, S)"
-            ) from None
-        if mask_array.dtype == np.bool_:
-            weights = masked_softmax(scores, mask_array, axis=-1)
-        else:
-            additive = as_real("mask", mask_array)
-            if np.isnan(additive).any() or np.isposinf(additive).any():
-                raise ValueError("a float mask may hold finite numbers and -inf only")
-            weights = softmax(scores + additive, axis=-1)  # a new array: the mask is untouched
+    weights = weights_from_scores(scores, mask, (*batch, L, S))  # (..., L, S)
     output = weights @ v  # (..., L, Dv)
     return output, weights
 

@@ -36,7 +36,6 @@ Shapes:
 
 from __future__ import annotations
 
-import enum
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -45,16 +44,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from lab.alignment.compute import (
-    MapReading,
-    MisleadingStep,
-    additive_attention,
-    alignment_mask,
-    attention_on_truth,
-    chance_alignment_score,
-    misleading_steps,
-    sentence_alignment_score,
-)
+import lab.alignment.compute as compute
 from lab.alignment.grammar import (
     BOS,
     EOS,
@@ -68,7 +58,8 @@ from lab.alignment.grammar import (
     source_ids,
 )
 from lab.attention import FloatArray, scaled_dot_product_attention
-from lab.checks import check_float, check_int
+from lab.checks import check_float, check_int, check_parameter_shapes
+from lab.enums import LabelledEnum
 
 IntArray = NDArray[np.int64]
 AlignerWeights = dict[str, NDArray[np.floating]]
@@ -76,15 +67,11 @@ AlignerWeights = dict[str, NDArray[np.floating]]
 _CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"  # lab/checkpoints/
 
 
-class Scoring(enum.Enum):
+class Scoring(LabelledEnum):
     """How the decoder's query is compared with each encoder state."""
 
-    ADDITIVE = "additive"  # w_v · tanh(q W_q + k W_k): a small MLP
-    DOT = "dot"  # (q W_q) · (k W_k) / sqrt(A): a scaled dot product
-
-    @property
-    def label(self) -> str:
-        return {Scoring.ADDITIVE: "additive (MLP)", Scoring.DOT: "scaled dot product"}[self]
+    ADDITIVE = "additive", "additive (MLP)"  # w_v · tanh(q W_q + k W_k): a small MLP
+    DOT = "dot", "scaled dot product"  # (q W_q) · (k W_k) / sqrt(A): a scaled dot product
 
 
 @dataclass(frozen=True)
@@ -177,14 +164,7 @@ def weight_shapes(config: AlignmentConfig) -> dict[str, tuple[int, ...]]:
 
 def check_aligner_weights(weights: AlignerWeights, config: AlignmentConfig) -> None:
     """Raise ``ValueError`` unless ``weights`` has exactly the parameters ``config`` needs."""
-    expected = weight_shapes(config)
-    missing = sorted(set(expected) - set(weights))
-    extra = sorted(set(weights) - set(expected))
-    if missing or extra:
-        raise ValueError(f"weights do not fit the config: missing {missing}, unexpected {extra}")
-    for name, shape in expected.items():
-        if tuple(np.shape(weights[name])) != shape:
-            raise ValueError(f"{name} has shape {np.shape(weights[name])}, expected {shape}")
+    check_parameter_shapes(weights, weight_shapes(config))
 
 
 # ----------------------------------------------------------------------------
@@ -317,7 +297,7 @@ def cross_attend(
     query = np.asarray(state, dtype=np.float64)[:, None, :]  # (B, 1, D)
     mask = encoded.valid[:, None, :]  # (B, 1, S): True = may attend
     if scoring is Scoring.ADDITIVE:
-        context, attention = additive_attention(
+        context, attention = compute.additive_attention(
             query,
             encoded.keys,
             encoded.keys,
@@ -479,7 +459,7 @@ class StoredExample:
     pair_set: PairSet
     sentence: int
     step: int
-    reading: MapReading
+    reading: compute.MapReading
 
 
 @dataclass(frozen=True)
@@ -548,7 +528,7 @@ def score_translations(
         for row, pair in enumerate(pairs)
     ]
     scores = [
-        sentence_alignment_score(
+        compute.sentence_alignment_score(
             forced.attention[row, : len(pair.target), : len(pair.source) + 1],
             pair.alignment[:-1],
         )
@@ -563,7 +543,9 @@ def score_translations(
             ((forced.tokens == batch.target) & valid).sum() / valid.sum()
         ),
         "alignment_score": float(np.mean(scores)),
-        "chance_alignment": chance_alignment_score([len(pair.source) + 1 for pair in pairs]),
+        "chance_alignment": compute.chance_alignment_score(
+            [len(pair.source) + 1 for pair in pairs]
+        ),
         "chance_accuracy": float(np.mean(references == most_common)),
     }
 
@@ -588,12 +570,12 @@ class MisleadingCase:
 
     sentence: int
     pair: SentencePair
-    step: MisleadingStep
+    step: compute.MisleadingStep
     attention: FloatArray
     predicted: tuple[str, ...]
 
     @property
-    def reading(self) -> MapReading:
+    def reading(self) -> compute.MapReading:
         return self.step.reading
 
     @property
@@ -635,7 +617,7 @@ def find_misleading(
         T, S = len(pair.target) + 1, len(pair.source) + 1
         attention = forced.attention[row, :T, :S]
         predicted = forced.tokens[row, :T]
-        steps = misleading_steps(
+        steps = compute.misleading_steps(
             attention[:-1], pair.alignment[:-1], predicted[:-1], batch.target[row, : T - 1]
         )
         words = tuple(TARGET_TOKENS[index] for index in predicted)
@@ -643,7 +625,9 @@ def find_misleading(
     return cases
 
 
-def clearest_case(cases: Sequence[MisleadingCase], reading: MapReading) -> MisleadingCase | None:
+def clearest_case(
+    cases: Sequence[MisleadingCase], reading: compute.MapReading
+) -> MisleadingCase | None:
     """The most convincing case of one kind, or ``None``.
 
     A wrong-looking map with the right word: prefer a map pointing at another
@@ -654,7 +638,7 @@ def clearest_case(cases: Sequence[MisleadingCase], reading: MapReading) -> Misle
     kind = [case for case in cases if case.reading is reading]
     if not kind:
         return None
-    if reading is MapReading.WRONG_PLACE_RIGHT_WORD:
+    if reading is compute.MapReading.WRONG_PLACE_RIGHT_WORD:
         return min(kind, key=lambda case: (case.same_word, case.step.on_truth))
     return max(kind, key=lambda case: case.step.on_truth)
 
@@ -669,7 +653,7 @@ def find_examples(weights: AlignerWeights, config: AlignmentConfig) -> tuple[Sto
     """
     found: dict[PairSet, list[MisleadingCase]] = {}
     examples = []
-    for reading in MapReading:
+    for reading in compute.MapReading:
         for pair_set in PairSet:
             if pair_set not in found:
                 found[pair_set] = find_misleading(weights, config, pair_set.pairs())
@@ -680,7 +664,9 @@ def find_examples(weights: AlignerWeights, config: AlignmentConfig) -> tuple[Sto
     return tuple(examples)
 
 
-def misleading_example(aligner: TrainedAligner, reading: MapReading) -> MisleadingCase | None:
+def misleading_example(
+    aligner: TrainedAligner, reading: compute.MapReading
+) -> MisleadingCase | None:
     """The checkpoint's stored example of one kind, or ``None`` if it has none.
 
     Recomputed from the weights (the checkpoint stores only where it is).
@@ -780,13 +766,13 @@ def view_sentence(aligner: TrainedAligner, reading: SourceReading) -> SentenceVi
     last_defined = differs[0] if differs else min(T, len(reference)) - 1
     outline = np.zeros((T, len(source_labels)), dtype=bool)
     for t in range(last_defined + 1):
-        outline[t] = alignment_mask(pair.alignment[t : t + 1], len(source_labels))[0]
+        outline[t] = compute.alignment_mask(pair.alignment[t : t + 1], len(source_labels))[0]
     batch = pad_pairs([pair])
     forced = teacher_forced(
         aligner.weights, aligner.scoring, batch.source, batch.source_lengths, batch.decoder_input
     )
     forced_map = forced.attention[0, : len(pair.target)]  # word rows only
-    on_truth = attention_on_truth(forced_map, pair.alignment[:-1])
+    on_truth = compute.attention_on_truth(forced_map, pair.alignment[:-1])
     return SentenceView(
         source_labels,
         output,
@@ -891,7 +877,7 @@ def load_aligner(scoring: Scoring, path: Path | None = None) -> TrainedAligner:
             PairSet(item["pair_set"]),
             int(item["sentence"]),
             int(item["step"]),
-            MapReading(item["reading"]),
+            compute.MapReading(item["reading"]),
         )
         for item in record.get("examples", ())
     )

@@ -43,8 +43,15 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from lab.attention import FloatArray, scaled_dot_product_attention
+from lab.attention import (
+    FloatArray,
+    broadcast_batch,
+    check_one_value_per_key,
+    check_query_key_size,
+    scaled_dot_product_attention,
+)
 from lab.checks import as_real, check_float, check_int
+from lab.enums import LabelledEnum
 
 IntArray = NDArray[np.integer]
 
@@ -56,22 +63,17 @@ KMEANS_RESTARTS = 1
 KMEANS_MAX_ITERATIONS = 10
 
 
-class Method(enum.Enum):
+class Method(LabelledEnum):
     """The ways to compute attention that the demo compares."""
 
-    EXACT = "exact"  # softmax(scale Q K^T) V, through lab.attention
-    PERFORMER = "performer"  # positive random features (FAVOR+-style)
-    LINEAR = "linear"  # a fixed feature map, elu(x) + 1 by default
-    CLUSTERED = "clustered"  # k-means on the queries, one softmax row per cluster
-
-    @property
-    def label(self) -> str:
-        return {
-            Method.EXACT: "exact softmax",
-            Method.PERFORMER: "random features (Performer)",
-            Method.LINEAR: "linear attention (fixed feature map)",
-            Method.CLUSTERED: "clustered attention",
-        }[self]
+    # softmax(scale Q K^T) V, through lab.attention
+    EXACT = "exact", "exact softmax"
+    # positive random features (FAVOR+-style)
+    PERFORMER = "performer", "random features (Performer)"
+    # a fixed feature map, elu(x) + 1 by default
+    LINEAR = "linear", "linear attention (fixed feature map)"
+    # k-means on the queries, one softmax row per cluster
+    CLUSTERED = "clustered", "clustered attention"
 
 
 class FeatureMap(enum.Enum):
@@ -106,11 +108,7 @@ def _check_query_key(query: ArrayLike, key: ArrayLike) -> tuple[FloatArray, Floa
     """Query ``(..., L, E)`` and key ``(..., S, E)`` as finite arrays with the same ``E >= 1``."""
     q = as_real("query", query, min_ndim=2, finite=True)
     k = as_real("key", key, min_ndim=2, finite=True)
-    if q.shape[-1] != k.shape[-1]:
-        raise ValueError(
-            f"query has size {q.shape[-1]} in its last axis but key has {k.shape[-1]}; "
-            "queries and keys must have the same size E"
-        )
+    check_query_key_size(q, k)
     if q.shape[-1] == 0:
         raise ValueError("query and key have size 0 in their last axis; E must be at least 1")
     return q, k
@@ -122,21 +120,12 @@ def _check_attention_inputs(
     """Query ``(..., L, E)``, key ``(..., S, E)`` and value ``(..., S, Ev)`` as finite arrays."""
     q, k = _check_query_key(query, key)
     v = as_real("value", value, min_ndim=2, finite=True)
-    if k.shape[-2] != v.shape[-2]:
-        raise ValueError(
-            f"key has {k.shape[-2]} positions but value has {v.shape[-2]}; "
-            "every key needs exactly one value"
-        )
+    check_one_value_per_key(k, v)
     if k.shape[-2] == 0:
         raise ValueError("key has no positions; attention needs at least one key")
     if q.shape[-2] == 0:
         raise ValueError("query has no positions; give at least one query")
-    try:
-        np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
-    except ValueError:
-        raise ValueError(
-            f"batch dimensions do not broadcast: query {q.shape}, key {k.shape}, value {v.shape}"
-        ) from None
+    broadcast_batch(q, k, v)
     return q, k, v
 
 
@@ -414,16 +403,22 @@ def performer_attention(
 # ----------------------------------------------------------------------------- linear attention
 
 
-def _linear_parts(
-    q: FloatArray, k: FloatArray, feature_map: FeatureMap | str
+def _linear(
+    query: ArrayLike, key: ArrayLike, value: ArrayLike, feature_map: FeatureMap | str
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Features of queries and keys, key totals and the (zero-safe) denominators."""
+    """Check the inputs; return the output ``(..., L, Ev)`` of linear attention and
+    what its weights need: the features of the queries ``(..., L, E)`` and of the
+    keys ``(..., S, E)``, and the denominators ``(..., L, 1)`` (0 where a query sees nothing).
+    """
+    q, k, v = _check_attention_inputs(query, key, value)
     kind = FeatureMap.parse(feature_map)
     query_features = kind.apply(q)  # (..., L, E)
     key_features = kind.apply(k)  # (..., S, E)
     key_totals = np.sum(key_features, axis=-2)  # (..., E)
     denominators = query_features @ key_totals[..., None]  # (..., L, 1)
-    return query_features, key_features, key_totals, denominators
+    key_value_sums = np.swapaxes(key_features, -1, -2) @ v  # (..., E, Ev)
+    output = _divide_or_zero(query_features @ key_value_sums, denominators)  # (..., L, Ev)
+    return output, query_features, key_features, denominators
 
 
 def _divide_or_zero(numerators: FloatArray, denominators: FloatArray) -> FloatArray:
@@ -437,19 +432,11 @@ def linear_output(
 ) -> FloatArray:
     """The output of :func:`linear_attention`, in ``O((L + S) E Ev)``, no weights.
 
-    Args:
-        query: ``(..., L, E)``.
-        key: ``(..., S, E)``.
-        value: ``(..., S, Ev)``.
-        feature_map: a :class:`FeatureMap` or its string (``"elu+1"``, ``"relu"``).
-
     Returns:
-        ``(..., L, Ev)``.
+        ``(..., L, Ev)``; arguments as in :func:`linear_attention`.
     """
-    q, k, v = _check_attention_inputs(query, key, value)
-    query_features, key_features, _, denominators = _linear_parts(q, k, feature_map)
-    key_value_sums = np.swapaxes(key_features, -1, -2) @ v  # (..., E, Ev)
-    return _divide_or_zero(query_features @ key_value_sums, denominators)
+    output, _, _, _ = _linear(query, key, value, feature_map)
+    return output
 
 
 def linear_attention(
@@ -478,10 +465,7 @@ def linear_attention(
     Returns:
         ``(output, weights)`` of shapes ``(..., L, Ev)`` and ``(..., L, S)``.
     """
-    q, k, v = _check_attention_inputs(query, key, value)
-    query_features, key_features, _, denominators = _linear_parts(q, k, feature_map)
-    key_value_sums = np.swapaxes(key_features, -1, -2) @ v  # (..., E, Ev)
-    output = _divide_or_zero(query_features @ key_value_sums, denominators)  # (..., L, Ev)
+    output, query_features, key_features, denominators = _linear(query, key, value, feature_map)
     similarities = query_features @ np.swapaxes(key_features, -1, -2)  # (..., L, S)
     return output, _divide_or_zero(similarities, denominators)
 

@@ -25,7 +25,6 @@ Lloyd iterations, ``R`` k-means restarts.
 
 from __future__ import annotations
 
-import enum
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,20 +36,17 @@ from lab.cost_of_attention.compute import (
     FeatureMap,
     Method,
 )
+from lab.enums import LabelledEnum
 
 # Where crossover_length stops looking: no crossover below 2^50 means none at all.
 _SEARCH_LIMIT = 2**50
 
 
-class Quantity(enum.Enum):
+class Quantity(LabelledEnum):
     """Which count to compare."""
 
-    MULTIPLY_ADDS = "multiply_adds"  # arithmetic
-    FLOATS = "floats"  # memory held beyond the inputs
-
-    @property
-    def label(self) -> str:
-        return {Quantity.MULTIPLY_ADDS: "multiply-adds", Quantity.FLOATS: "floats held"}[self]
+    MULTIPLY_ADDS = "multiply_adds", "multiply-adds"  # arithmetic
+    FLOATS = "floats", "floats held"  # memory held beyond the inputs
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,6 @@ Shapes:
 
 from __future__ import annotations
 
-import enum
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -36,20 +35,9 @@ from types import MappingProxyType
 
 import numpy as np
 
+import lab.cost_of_attention.accuracy as accuracy
 from lab.attention import FloatArray, scaled_dot_product_attention
 from lab.checks import check_int
-from lab.cost_of_attention.accuracy import (
-    ApproximationResult,
-    AttentionInputs,
-    ErrorSweep,
-    cluster_sweep,
-    compare_methods,
-    feature_sweep,
-    relative_output_error,
-    sample_inputs,
-    sweep_values,
-    weight_kl_divergence,
-)
 from lab.cost_of_attention.compute import Method, linear_attention
 from lab.cost_of_attention.config import (
     MAX_CLUSTERS,
@@ -67,6 +55,7 @@ from lab.cost_of_attention.timings import (
     SeriesFits,
     measured_slopes,
 )
+from lab.enums import LabelledEnum
 
 DEFAULTS = CostOfAttentionConfig()
 KIND_NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # token kinds are drawn as letters in the heatmaps
@@ -76,18 +65,13 @@ MEGABYTE = 1e6  # bytes: memory is reported in MB of 10^6 bytes
 # ----------------------------------------------------------------------------- error measures
 
 
-class ErrorMeasure(enum.Enum):
+class ErrorMeasure(LabelledEnum):
     """How far an approximation lands from exact attention."""
 
-    OUTPUT = "output"  # |O_hat - O|_F / |O|_F over every entry of the n x d output
-    KL = "kl"  # KL(exact ‖ approximate) of each weight row, in nats, averaged over queries
-
-    @property
-    def label(self) -> str:
-        return {
-            ErrorMeasure.OUTPUT: "relative output error",
-            ErrorMeasure.KL: "KL divergence of the rows",
-        }[self]
+    # |O_hat - O|_F / |O|_F over every entry of the n x d output
+    OUTPUT = "output", "relative output error"
+    # KL(exact ‖ approximate) of each weight row, in nats, averaged over queries
+    KL = "kl", "KL divergence of the rows"
 
     @property
     def axis_title(self) -> str:
@@ -96,11 +80,11 @@ class ErrorMeasure(enum.Enum):
             ErrorMeasure.KL: "mean KL(exact ‖ approx.), nats",
         }[self]
 
-    def samples(self, sweep: ErrorSweep) -> FloatArray:
+    def samples(self, sweep: accuracy.ErrorSweep) -> FloatArray:
         """``(K, T)``: this measure at every setting and seed of ``sweep``."""
         return sweep.output_errors if self is ErrorMeasure.OUTPUT else sweep.kl_divergences
 
-    def of(self, result: ApproximationResult) -> float:
+    def of(self, result: accuracy.ApproximationResult) -> float:
         """This measure of one comparison."""
         return result.output_error if self is ErrorMeasure.OUTPUT else result.mean_kl
 
@@ -116,7 +100,7 @@ class ErrorStudy:
         n: positions.
         d: query/key/value size.
         seed: seeds the data and the first column of each sweep.
-        magnitude: the scale ``a`` of queries and keys (:func:`sample_inputs`).
+        magnitude: the scale ``a`` of queries and keys (:func:`accuracy.sample_inputs`).
         features: random-feature attention against ``r`` (powers of two up to
             :data:`~lab.cost_of_attention.config.MAX_FEATURES`).
         clusters: clustered attention against ``C`` (powers of two below ``n``, then ``n``).
@@ -128,12 +112,12 @@ class ErrorStudy:
     d: int
     seed: int
     magnitude: float
-    features: ErrorSweep
-    clusters: ErrorSweep
+    features: accuracy.ErrorSweep
+    clusters: accuracy.ErrorSweep
     linear_output_error: float
     linear_kl: float
 
-    def sweep(self, method: Method) -> ErrorSweep:
+    def sweep(self, method: Method) -> accuracy.ErrorSweep:
         """The sweep of ``PERFORMER`` or ``CLUSTERED``."""
         if method is Method.PERFORMER:
             return self.features
@@ -169,9 +153,9 @@ class ErrorStudy:
         return candidates[int(np.argmin(errors))]
 
 
-def study_inputs(n: int, d: int, *, seed: int, magnitude: float) -> AttentionInputs:
-    """The page's sample inputs: :func:`sample_inputs` with its kinds and spread."""
-    return sample_inputs(
+def study_inputs(n: int, d: int, *, seed: int, magnitude: float) -> accuracy.AttentionInputs:
+    """The page's sample inputs: :func:`accuracy.sample_inputs` with its kinds and spread."""
+    return accuracy.sample_inputs(
         n, d, seed=seed, kinds=DEFAULTS.kinds, spread=DEFAULTS.spread, magnitude=magnitude
     )
 
@@ -200,18 +184,18 @@ def error_study(
     data = study_inputs(n, d, seed=seed, magnitude=magnitude)
     seeds = tuple(range(seed, seed + count))
     with one_thread():
-        features = feature_sweep(
+        features = accuracy.feature_sweep(
             data.query,
             data.key,
             data.value,
-            feature_counts=sweep_values(MAX_FEATURES),
+            feature_counts=accuracy.sweep_values(MAX_FEATURES),
             seeds=seeds,
         )
-        clusters = cluster_sweep(
+        clusters = accuracy.cluster_sweep(
             data.query,
             data.key,
             data.value,
-            cluster_counts=sweep_values(min(n, MAX_CLUSTERS)),
+            cluster_counts=accuracy.sweep_values(min(n, MAX_CLUSTERS)),
             seeds=seeds,
         )
         exact_output, exact_weights = scaled_dot_product_attention(data.query, data.key, data.value)
@@ -223,8 +207,8 @@ def error_study(
         magnitude=float(magnitude),
         features=features,
         clusters=clusters,
-        linear_output_error=relative_output_error(exact_output, linear_output),
-        linear_kl=float(np.mean(weight_kl_divergence(exact_weights, linear_weights))),
+        linear_output_error=accuracy.relative_output_error(exact_output, linear_output),
+        linear_kl=float(np.mean(accuracy.weight_kl_divergence(exact_weights, linear_weights))),
     )
 
 
@@ -238,13 +222,13 @@ class SmallExample:
     Attributes:
         labels: ``n`` axis labels, the position and its token kind (``"3 B"``).
         kinds: ``(n,)`` the token kind of each position.
-        results: every method's output, weights and errors (:func:`compare_methods`).
+        results: every method's output, weights and errors (:func:`accuracy.compare_methods`).
         clusters_used: the clusters k-means actually formed, ``min(C, distinct queries)``.
     """
 
     labels: tuple[str, ...]
     kinds: np.ndarray
-    results: dict[Method, ApproximationResult]
+    results: dict[Method, accuracy.ApproximationResult]
     clusters_used: int
 
     @property
@@ -282,7 +266,7 @@ def small_example(
     n = check_int("n", n, minimum=1, maximum=MAX_HEATMAP_N)
     data = study_inputs(n, d, seed=seed, magnitude=magnitude)
     with one_thread():
-        results = compare_methods(
+        results = accuracy.compare_methods(
             data.query,
             data.key,
             data.value,
@@ -302,17 +286,13 @@ def small_example(
 # ----------------------------------------------------------------------------- measurements
 
 
-class MeasuredQuantity(enum.Enum):
+class MeasuredQuantity(LabelledEnum):
     """Which measured figure a chart or a sentence reads."""
 
-    TIME = "time"  # wall-clock time per call, the least over the timed loops
-    MEMORY = "memory"  # peak bytes during one call, as the implementation's MemoryMethod says
-
-    @property
-    def label(self) -> str:
-        return {MeasuredQuantity.TIME: "time per call", MeasuredQuantity.MEMORY: "peak memory"}[
-            self
-        ]
+    # wall-clock time per call, the least over the timed loops
+    TIME = "time", "time per call"
+    # peak bytes during one call, as the implementation's MemoryMethod says
+    MEMORY = "memory", "peak memory"
 
     @property
     def unit(self) -> str:

@@ -32,6 +32,7 @@ from numpy.typing import ArrayLike
 from lab.attention import FloatArray
 from lab.checks import as_real, check_float
 from lab.cost_of_attention.config import FIT_MIN_N
+from lab.enums import LabelledEnum
 
 SHIPPED_MEASUREMENTS = (
     Path(__file__).resolve().parents[1] / "checkpoints" / "cost_of_attention.json"
@@ -39,45 +40,33 @@ SHIPPED_MEASUREMENTS = (
 FORMAT_VERSION = 1  # bump when the JSON layout changes
 
 
-class MemoryMethod(enum.Enum):
+class MemoryMethod(LabelledEnum):
     """How a peak memory figure was measured."""
 
     # tracemalloc's peak of traced bytes during the call, minus what was traced before it.
     # numpy reports every array buffer to tracemalloc; memory a C extension takes with
     # plain malloc (a few small buffers inside scikit-learn's k-means) is not seen.
-    TRACEMALLOC = "tracemalloc"
+    TRACEMALLOC = "tracemalloc", "tracemalloc peak (numpy arrays)"
     # torch.profiler with profile_memory=True: every CPU tensor allocation and free during
     # the call, in time order; the figure is the highest running total of live bytes.
-    TORCH_PROFILER = "torch.profiler"
-
-    @property
-    def label(self) -> str:
-        return {
-            MemoryMethod.TRACEMALLOC: "tracemalloc peak (numpy arrays)",
-            MemoryMethod.TORCH_PROFILER: "torch.profiler peak of live tensor bytes",
-        }[self]
+    TORCH_PROFILER = "torch.profiler", "torch.profiler peak of live tensor bytes"
 
 
-class Implementation(enum.Enum):
+class Implementation(LabelledEnum):
     """What is timed. The first three are exact attention; the rest are approximations."""
 
-    NUMPY = "numpy"  # lab.attention.scaled_dot_product_attention
-    TORCH = "torch"  # explicit torch: softmax(Q K^T * scale) @ V
-    TORCH_FUSED = "torch_fused"  # torch.nn.functional.scaled_dot_product_attention
-    PERFORMER = "performer"  # lab's performer_output (numpy)
-    LINEAR = "linear"  # lab's linear_output with elu + 1 (numpy)
-    CLUSTERED = "clustered"  # lab's clustered_output (numpy and scikit-learn's k-means)
-
-    @property
-    def label(self) -> str:
-        return {
-            Implementation.NUMPY: "numpy (matmul + softmax)",
-            Implementation.TORCH: "torch (matmul + softmax)",
-            Implementation.TORCH_FUSED: "torch fused SDPA",
-            Implementation.PERFORMER: "random features (numpy)",
-            Implementation.LINEAR: "linear attention (numpy)",
-            Implementation.CLUSTERED: "clustered attention (numpy)",
-        }[self]
+    # lab.attention.scaled_dot_product_attention
+    NUMPY = "numpy", "numpy (matmul + softmax)"
+    # explicit torch: softmax(Q K^T * scale) @ V
+    TORCH = "torch", "torch (matmul + softmax)"
+    # torch.nn.functional.scaled_dot_product_attention
+    TORCH_FUSED = "torch_fused", "torch fused SDPA"
+    # lab's performer_output (numpy)
+    PERFORMER = "performer", "random features (numpy)"
+    # lab's linear_output with elu + 1 (numpy)
+    LINEAR = "linear", "linear attention (numpy)"
+    # lab's clustered_output (numpy and scikit-learn's k-means)
+    CLUSTERED = "clustered", "clustered attention (numpy)"
 
     @property
     def exact(self) -> bool:

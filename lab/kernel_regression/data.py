@@ -8,26 +8,24 @@ Shapes:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from lab.checks import FloatArray, check_float, check_int
+from lab.enums import LabelledStrEnum
 
 
-class TrueFunction(StrEnum):
-    """A function the data are drawn from; the values are the names a page puts in its address."""
+class TrueFunction(LabelledStrEnum):
+    """A function the data are drawn from; the values are the names a page puts in its address.
 
-    TEXTBOOK = "textbook"
-    STEP = "step"
-    CHIRP = "chirp"
-    LINE = "line"
+    The labels are what the page shows (no raw caret: x to the 0.8 is written x⁰·⁸).
+    """
 
-    @property
-    def label(self) -> str:
-        """What the page shows (no raw caret: x to the 0.8 is written x⁰·⁸)."""
-        return _LABELS[self]
+    TEXTBOOK = "textbook", "2 sin x + x⁰·⁸ (textbook)"
+    STEP = "step", "a step at x = 2.5"
+    CHIRP = "chirp", "a chirp, faster to the right"
+    LINE = "line", "a straight line"
 
     @property
     def formula(self) -> str:
@@ -47,12 +45,6 @@ class TrueFunction(StrEnum):
 
 
 STEP_AT = 2.5  # where the step function jumps from 1 to 3.5
-_LABELS = {
-    TrueFunction.TEXTBOOK: "2 sin x + x⁰·⁸ (textbook)",
-    TrueFunction.STEP: "a step at x = 2.5",
-    TrueFunction.CHIRP: "a chirp, faster to the right",
-    TrueFunction.LINE: "a straight line",
-}
 _FORMULAS = {
     TrueFunction.TEXTBOOK: r"2\sin x + x^{0.8}",
     TrueFunction.STEP: r"1 + 2.5\,\mathbb{1}[x \ge 2.5]",

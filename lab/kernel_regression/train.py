@@ -34,6 +34,7 @@ from numpy.typing import ArrayLike
 from torch import nn
 
 from lab.checks import as_real, check_float, check_int
+from lab.enums import parse_member
 from lab.kernel_regression.data import DataConfig, make_data
 from lab.kernel_regression.learning import (
     LearningCurve,
@@ -113,11 +114,7 @@ def learn_bandwidth(
         The :class:`LearningCurve`: bandwidth and losses at every step.
     """
     config = config or TrainingConfig()
-    try:
-        objective = Objective(objective)
-    except ValueError:
-        names = ", ".join(item.value for item in Objective)
-        raise ValueError(f"objective must be one of {names}, got {objective!r}") from None
+    objective = parse_member(Objective, objective, "objective")
     check_int("steps", config.steps, minimum=1)
     check_float("learning_rate", config.learning_rate, positive=True)
     x, y = _as_tensors(x_train, y_train)

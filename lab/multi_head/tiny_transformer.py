@@ -46,14 +46,14 @@ import json
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from lab.attention import FloatArray, softmax
-from lab.checks import as_real, check_int
+from lab.checks import as_real, check_int, check_parameter_shapes
+from lab.enums import LabelledStrEnum, parse_member
 from lab.multi_head.compute import MultiHeadSteps, multi_head_steps
 from lab.multi_head.head_patterns import PATTERNS, PatternScores, pattern_scores
 from lab.multi_head.toy_language import (
@@ -75,21 +75,12 @@ Weights = dict[str, FloatArray]
 ProgressCallback = Callable[[int, int, float], None]  # (step, total steps, loss)
 
 
-class Job(StrEnum):
+class Job(LabelledStrEnum):
     """What the model names at every word; each job has its own read-out."""
 
-    PREVIOUS = "previous"
-    NEXT = "next"
-    REFERENT = "referent"
-
-    @property
-    def label(self) -> str:
-        """The job in the page's words: ``"the word before it"``."""
-        return {
-            Job.PREVIOUS: "the word before it",
-            Job.NEXT: "the word after it",
-            Job.REFERENT: "the noun it refers to",
-        }[self]
+    PREVIOUS = "previous", "the word before it"
+    NEXT = "next", "the word after it"
+    REFERENT = "referent", "the noun it refers to"
 
 
 JOBS: tuple[Job, ...] = tuple(Job)  # the read-outs' order in the weights and the logits
@@ -198,14 +189,7 @@ def parameter_shapes(config: TinyConfig) -> dict[str, tuple[int, ...]]:
 
 def check_weights(weights: Weights, config: TinyConfig) -> None:
     """Raise ``ValueError`` unless ``weights`` has exactly the parameters ``config`` needs."""
-    expected = parameter_shapes(config)
-    missing = sorted(set(expected) - set(weights))
-    extra = sorted(set(weights) - set(expected))
-    if missing or extra:
-        raise ValueError(f"weights do not fit the config: missing {missing}, unexpected {extra}")
-    for name, shape in expected.items():
-        if tuple(np.shape(weights[name])) != shape:
-            raise ValueError(f"{name} has shape {np.shape(weights[name])}, expected {shape}")
+    check_parameter_shapes(weights, parameter_shapes(config))
 
 
 # ----------------------------------------------------------------------------
@@ -574,11 +558,7 @@ def top_predictions(
 
 def as_job(job: Job | str) -> Job:
     """``job`` as a :class:`Job`; a name that is not a job says which ones exist."""
-    try:
-        return Job(job)
-    except ValueError:
-        names = ", ".join(item.value for item in Job)
-        raise ValueError(f"job must be one of {names}, got {job!r}") from None
+    return parse_member(Job, job, "job")
 
 
 def job_answer(tokens: Sequence[str], job: Job | str, position: int) -> int | None:

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lab.checks import check_int
-from lab.text import split_tokens
+from lab.text import Tokenized, split_tokens
 
 UNK = "<unk>"  # stands for any word the vocabulary does not know
 PAD = "<pad>"  # fills short sentences up to the batch length while training
@@ -292,27 +292,20 @@ def generate_sentences(
 
 
 @dataclass(frozen=True)
-class ToyTokens:
-    """A typed sentence read in the toy vocabulary.
+class ToyTokens(Tokenized):
+    """A typed sentence read in the toy vocabulary: :class:`lab.text.Tokenized` and more.
 
     Attributes:
         tokens: the ``L`` tokens kept, lower-cased, unknown words replaced by ``<unk>``.
-        typed: the ``L`` tokens as typed (for labels), lower-cased.
-        unknown: the distinct typed words that became ``<unk>``, in order.
         dropped: how many tokens were cut off the end.
         message: plain text (no Markdown) for the learner when something was
             replaced, cut or is missing, else ``None``.
+        typed: the ``L`` tokens as typed (for labels), lower-cased.
+        unknown: the distinct typed words that became ``<unk>``, in order.
     """
 
-    tokens: tuple[str, ...]
     typed: tuple[str, ...]
     unknown: tuple[str, ...]
-    dropped: int
-    message: str | None
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.tokens
 
     @property
     def ids(self) -> NDArray[np.int64]:
@@ -335,7 +328,13 @@ def toy_tokens(text: str | None, max_tokens: int = MAX_TOKENS) -> ToyTokens:
     check_int("max_tokens", max_tokens, minimum=1)
     typed = [token.lower() for token in split_tokens(text or "")]
     if not typed:
-        return ToyTokens((), (), (), 0, "Type a sentence (a few words) to see the heads at work.")
+        return ToyTokens(
+            tokens=(),
+            dropped=0,
+            message="Type a sentence (a few words) to see the heads at work.",
+            typed=(),
+            unknown=(),
+        )
     notes: list[str] = []
     dropped = max(0, len(typed) - max_tokens)
     if dropped:
@@ -352,4 +351,10 @@ def toy_tokens(text: str | None, max_tokens: int = MAX_TOKENS) -> ToyTokens:
             f"Not in the toy vocabulary, so read as {UNK}: {_quoted(unknown)}. "
             f"The toy language knows {len(KNOWN_WORDS)} words (listed under the sentence box).",
         )
-    return ToyTokens(tokens, tuple(typed), unknown, dropped, " ".join(notes) or None)
+    return ToyTokens(
+        tokens=tokens,
+        dropped=dropped,
+        message=" ".join(notes) or None,
+        typed=tuple(typed),
+        unknown=unknown,
+    )

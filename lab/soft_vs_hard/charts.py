@@ -32,8 +32,8 @@ from lab.charts import (
     INK,
     PRIMARY,
     Spec,
+    bar_rows,
     check_labels,
-    position_axis,
     table,
     top_level,
     weights_heatmap,
@@ -190,21 +190,7 @@ def weight_bars(
         f", with black ticks at the {reference_title} weights" if reference is not None else ""
     )
     return top_level(
-        {
-            "datasets": {"bars": table(**columns)},
-            "data": {"name": "bars"},
-            "width": width,
-            "height": {"step": 26},
-            "encoding": {
-                "y": {
-                    "field": "position",
-                    "type": "ordinal",
-                    "sort": "ascending",
-                    "axis": position_axis(labels, None, x=False),
-                }
-            },
-            "layer": layers,
-        },
+        {**bar_rows(table(**columns), labels, None, width=width), "layer": layers},
         title=title,
         description=described + ".",
     )

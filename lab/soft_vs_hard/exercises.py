@@ -9,17 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+import lab.soft_vs_hard.compute as compute
 from lab.exercises import ChoiceAnswer, Exercise, NumberAnswer
-from lab.soft_vs_hard.compute import (
-    SWEEP_ANGLES,
-    AngleSweep,
-    QueryView,
-    SweepGradients,
-    angle_sweep,
-    attend,
-    frequency_gaps,
-    soft_weights,
-)
 from lab.soft_vs_hard.cue_task import TrainingComparison, TrainingMethod
 from lab.soft_vs_hard.scene import Preset, Scene
 from lab.text import escape_markdown
@@ -39,12 +30,15 @@ def _point(point: np.ndarray) -> str:
     return f"({point[0]:.2f}, {point[1]:.2f})"
 
 
-def _temperature_exercise(scene: Scene, view: QueryView) -> Exercise:
+def _temperature_exercise(scene: Scene, view: compute.QueryView) -> Exercise:
     """Where the soft output goes at T = 0.05 and at T = 20."""
     pick = escape_markdown(scene.names[view.winner])
     picked_value = scene.value_points[view.winner]
     mean = scene.value_points.mean(axis=0)
-    outputs = {t: attend(soft_weights(view.scores, t), scene.value_points) for t in (COLD, WARM)}
+    outputs = {
+        t: compute.attend(compute.soft_weights(view.scores, t), scene.value_points)
+        for t in (COLD, WARM)
+    }
     near_pick = {
         t: np.linalg.norm(out - picked_value) <= np.linalg.norm(out - mean)
         for t, out in outputs.items()
@@ -85,7 +79,7 @@ def _temperature_exercise(scene: Scene, view: QueryView) -> Exercise:
 def _twins_exercise(length: float, temperature: float) -> Exercise:
     """What hard and soft attention do between the near-twin keys A and A′."""
     scene = Preset.TWINS.scene
-    sweep = angle_sweep(scene, 0, TWIN_WINDOW, length, temperature)
+    sweep = compute.angle_sweep(scene, 0, TWIN_WINDOW, length, temperature)
     hard_steps = np.linalg.norm(np.diff(sweep.hard_outputs, axis=0), axis=1)  # (A - 1,)
     soft_steps = np.linalg.norm(np.diff(sweep.soft_outputs, axis=0), axis=1)
     jump = float(hard_steps.max())
@@ -135,9 +129,9 @@ def _twins_exercise(length: float, temperature: float) -> Exercise:
     )
 
 
-def _draws_exercise(view: QueryView, temperature: float, seed: int) -> Exercise:
+def _draws_exercise(view: compute.QueryView, temperature: float, seed: int) -> Exercise:
     """How far one draw, and then more, lands from the soft weights."""
-    gaps, bands = frequency_gaps(view.scores, DRAW_COUNTS, temperature, seed)
+    gaps, bands = compute.frequency_gaps(view.scores, DRAW_COUNTS, temperature, seed)
     walk = "; ".join(
         f"N = {count:,}: {gap:.3f} (two standard errors: {band:.3f})"
         for count, gap, band in zip(DRAW_COUNTS, gaps, bands, strict=True)
@@ -159,7 +153,7 @@ def _draws_exercise(view: QueryView, temperature: float, seed: int) -> Exercise:
     )
 
 
-def _steep_angle_on_top_step(sweep: AngleSweep, gradients: SweepGradients) -> int:
+def _steep_angle_on_top_step(sweep: compute.AngleSweep, gradients: compute.SweepGradients) -> int:
     """An angle on the highest step of the hard loss where the average loss clearly slopes.
 
     Of the angles where the hard loss is highest, those where the average loss's
@@ -173,11 +167,13 @@ def _steep_angle_on_top_step(sweep: AngleSweep, gradients: SweepGradients) -> in
     return int(steep[np.argmin(np.abs(steep - middle))])
 
 
-def _descent_exercise(scene: Scene, sweep: AngleSweep, gradients: SweepGradients) -> Exercise:
+def _descent_exercise(
+    scene: Scene, sweep: compute.AngleSweep, gradients: compute.SweepGradients
+) -> Exercise:
     """What the hard loss's gradient tells descent, and what the average loss of sampling says."""
     target = exercise_target(scene)
     index = _steep_angle_on_top_step(sweep, gradients)
-    angle = float(SWEEP_ANGLES[index])
+    angle = float(compute.SWEEP_ANGLES[index])
     slope = float(gradients.expected_grad[index])
     options = ("Increase θ", "Decrease θ", "Nowhere: its gradient is 0 as well")
     correct = 2 if abs(slope) <= FLAT_GRADIENT else (1 if slope > 0 else 0)
@@ -252,13 +248,13 @@ def _training_exercise(harder: TrainingComparison, shipped: bool) -> Exercise:
 
 def page_exercises(
     scene: Scene,
-    view: QueryView,
+    view: compute.QueryView,
     *,
     length: float,
     temperature: float,
     seed: int,
-    sweep: AngleSweep,
-    gradients: SweepGradients,
+    sweep: compute.AngleSweep,
+    gradients: compute.SweepGradients,
     harder: TrainingComparison | None,
     harder_is_shipped: bool = True,
 ) -> list[Exercise]:
