@@ -18,11 +18,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 import streamlit as st
 
 from app.catalog import demo
+from app.exercises import show as show_exercises
+from lab.exercises import Exercise
 from lab.text import Tokenized, escape_markdown, tokenize
 
 T = TypeVar("T")
@@ -146,46 +150,32 @@ def _address_value(key: str) -> list[str]:
         return []
 
 
+def _shortened(text: str) -> str:
+    """``text`` cut to ``_SHOWN_RAW`` characters (with "…") for quoting in a note."""
+    return text if len(text) <= _SHOWN_RAW else text[: _SHOWN_RAW - 1] + "…"
+
+
 def _quoted(raw: list[str]) -> str:
-    text = ", ".join(raw)
-    if len(text) > _SHOWN_RAW:
-        text = text[: _SHOWN_RAW - 1] + "…"
-    return escape_markdown(text)
+    return escape_markdown(_shortened(", ".join(raw)))
 
 
-def _bound(
-    make: Callable[..., T],
-    label: str,
-    reset_to: Any,
-    *,
-    key: str,
-    shown: Callable[[T], str],
-    honoured: Callable[[str, T], bool],
-    expected: str,
-    **options: Any,
-) -> T:
-    """Draw one control bound to the address, and note an address value it could not take.
+@dataclass(frozen=True)
+class _Accepts:
+    """What a control takes from the address, as its note says when a link asks otherwise."""
 
-    Args:
-        make: the Streamlit widget function (``st.slider``, ``st.toggle``...).
-        label: the control's label.
-        reset_to: its default, kept for "Reset this page".
-        key: its key, which is also its name in the address.
-        shown: the chosen value as the note should quote it.
-        honoured: whether a raw address value is the value the control took.
-        expected: what the control accepts, for the note ("a whole number from 1 to 16").
-        options: the widget's other arguments.
+    expected: str  # what the control accepts, for the note ("a whole number from 1 to 16")
+    honoured: Callable[[str, Any], bool]  # whether a raw address value is what the control took
+    shown: Callable[[Any], str] = str  # the chosen value as the note quotes it
+
+
+def named(option: Any) -> str:
+    """What a one-choice control shows, and its address holds, for an option by default.
+
+    A lab enum member's ``label`` (see ``lab.enums``: the words a page shows for
+    it); anything else (a number, a string) as ``str`` gives it.
     """
-    first = _register(key, reset_to)
-    raw = _address_value(key) if first else []
-    chosen = make(label, key=key, bind="query-params", **options)
-    if raw and not all(honoured(item, chosen) for item in raw):
-        st.warning(
-            f"The link set **{escape_markdown(label)}** to “{_quoted(raw)}”, which is not "
-            f"{expected}. The page uses **{escape_markdown(shown(chosen))}**.",
-            icon=":material/link_off:",
-        )
-    return chosen
+    label = getattr(option, "label", None)
+    return label if isinstance(label, str) else str(option)
 
 
 def _same_number(raw: str, value: float) -> bool:
@@ -196,9 +186,46 @@ def _same_number(raw: str, value: float) -> bool:
     return math.isclose(asked, float(value), rel_tol=1e-9, abs_tol=1e-12)
 
 
-def _one_of(options: Sequence[T], format_func: Callable[[T], str]) -> str:
+def _in_range(kind: str, min_value: float, max_value: float) -> _Accepts:
+    """A number control: ``kind`` ("a whole number") from ``min_value`` to ``max_value``."""
+    return _Accepts(f"{kind} from {min_value} to {max_value}", _same_number)
+
+
+def _one_of(options: Sequence[T], format_func: Callable[[T], str]) -> _Accepts:
+    """A choice among ``options``, which the address names by their labels."""
     names = [format_func(option) for option in options[:8]]
-    return "one of " + ", ".join(names) + (" …" if len(options) > 8 else "")
+    expected = "one of " + ", ".join(names) + (" …" if len(options) > 8 else "")
+    return _Accepts(expected, lambda raw, chosen: raw == format_func(chosen), format_func)
+
+
+_TRUE_OR_FALSE = _Accepts(
+    "true or false",
+    honoured=lambda raw, on: raw.lower() == str(on).lower(),
+    shown=lambda on: "on" if on else "off",
+)
+
+
+def _bound(draw: Callable[..., T], label: str, reset_to: Any, accepts: _Accepts, *, key: str) -> T:
+    """Draw one control bound to the address, and note an address value it could not take.
+
+    Args:
+        draw: the Streamlit widget with all its arguments but ``key`` and ``bind``
+            (``partial(st.toggle, label, value, help=help)``).
+        label: the control's label, for the note.
+        reset_to: its default, kept for "Reset this page".
+        accepts: what it takes from the address, for the note.
+        key: its key, which is also its name in the address.
+    """
+    first = _register(key, reset_to)
+    raw = _address_value(key) if first else []
+    chosen = draw(key=key, bind="query-params")
+    if raw and not all(accepts.honoured(item, chosen) for item in raw):
+        st.warning(
+            f"The link set **{escape_markdown(label)}** to “{_quoted(raw)}”, which is not "
+            f"{accepts.expected}. The page uses **{escape_markdown(accepts.shown(chosen))}**.",
+            icon=":material/link_off:",
+        )
+    return chosen
 
 
 def slider(
@@ -214,21 +241,8 @@ def slider(
 ) -> T:
     """``st.slider`` bound to the address. Returns the chosen number."""
     kind = "a whole number" if isinstance(value, int) else "a number"
-    return _bound(
-        st.slider,
-        label,
-        value,
-        key=key,
-        shown=str,
-        honoured=_same_number,
-        expected=f"{kind} from {min_value} to {max_value}",
-        min_value=min_value,
-        max_value=max_value,
-        value=value,
-        step=step,
-        format=format,
-        help=help,
-    )
+    draw = partial(st.slider, label, min_value, max_value, value, step, format, help=help)
+    return _bound(draw, label, value, _in_range(kind, min_value, max_value), key=key)
 
 
 def select_slider(
@@ -237,23 +251,12 @@ def select_slider(
     value: T,
     *,
     key: str,
-    format_func: Callable[[T], str] = str,
+    format_func: Callable[[T], str] = named,
     help: str | None = None,
 ) -> T:
     """``st.select_slider`` bound to the address (the address holds the option's label)."""
-    return _bound(
-        st.select_slider,
-        label,
-        value,
-        key=key,
-        shown=format_func,
-        honoured=lambda raw, chosen: raw == format_func(chosen),
-        expected=_one_of(options, format_func),
-        options=list(options),
-        value=value,
-        format_func=format_func,
-        help=help,
-    )
+    draw = partial(st.select_slider, label, list(options), value, format_func, help=help)
+    return _bound(draw, label, value, _one_of(options, format_func), key=key)
 
 
 def number(
@@ -267,21 +270,9 @@ def number(
     help: str | None = None,
 ) -> int:
     """A whole-number ``st.number_input`` bound to the address."""
-    chosen = _bound(
-        st.number_input,
-        label,
-        value,
-        key=key,
-        shown=str,
-        honoured=_same_number,
-        expected=f"a whole number from {min_value} to {max_value}",
-        min_value=min_value,
-        max_value=max_value,
-        value=value,
-        step=step,
-        help=help,
-    )
-    return int(chosen)
+    draw = partial(st.number_input, label, min_value, max_value, value, step, help=help)
+    accepts = _in_range("a whole number", min_value, max_value)
+    return int(_bound(draw, label, value, accepts, key=key))
 
 
 def seed(
@@ -297,18 +288,8 @@ def seed(
 
 def toggle(label: str, value: bool, *, key: str, help: str | None = None) -> bool:
     """``st.toggle`` bound to the address."""
-    chosen = _bound(
-        st.toggle,
-        label,
-        value,
-        key=key,
-        shown=lambda on: "on" if on else "off",
-        honoured=lambda raw, on: raw.lower() == str(on).lower(),
-        expected="true or false",
-        value=value,
-        help=help,
-    )
-    return bool(chosen)
+    draw = partial(st.toggle, label, value, help=help)
+    return bool(_bound(draw, label, value, _TRUE_OR_FALSE, key=key))
 
 
 def segmented(
@@ -317,24 +298,22 @@ def segmented(
     value: T,
     *,
     key: str,
-    format_func: Callable[[T], str] = str,
+    format_func: Callable[[T], str] = named,
     help: str | None = None,
 ) -> T:
     """A one-choice ``st.segmented_control`` bound to the address; never returns ``None``."""
-    chosen = _bound(
+    draw = partial(
         st.segmented_control,
         label,
-        value,
-        key=key,
-        shown=lambda option: format_func(value if option is None else option),
-        honoured=lambda raw, option: raw == format_func(value if option is None else option),
-        expected=_one_of(options, format_func),
-        options=list(options),
+        list(options),
         default=value,
         format_func=format_func,
         required=True,
         help=help,
     )
+    # No selection (None) stands for the default, in the note as in the result.
+    accepts = _one_of(options, lambda option: format_func(value if option is None else option))
+    chosen = _bound(draw, label, value, accepts, key=key)
     return value if chosen is None else chosen
 
 
@@ -344,25 +323,16 @@ def radio(
     value: T,
     *,
     key: str,
-    format_func: Callable[[T], str] = str,
+    format_func: Callable[[T], str] = named,
     horizontal: bool = True,
     help: str | None = None,
 ) -> T:
     """``st.radio`` bound to the address."""
-    return _bound(
-        st.radio,
-        label,
-        value,
-        key=key,
-        shown=format_func,
-        honoured=lambda raw, chosen: raw == format_func(chosen),
-        expected=_one_of(options, format_func),
-        options=list(options),
-        index=list(options).index(value),
-        format_func=format_func,
-        horizontal=horizontal,
-        help=help,
+    index = list(options).index(value)
+    draw = partial(
+        st.radio, label, list(options), index, format_func, help=help, horizontal=horizontal
     )
+    return _bound(draw, label, value, _one_of(options, format_func), key=key)
 
 
 def choose(
@@ -389,19 +359,9 @@ def choose(
     if remembered is not None and remembered not in labels:
         replacement = fallback(remembered) if fallback else None
         st.session_state[key] = replacement if replacement in labels else labels[default]
-    chosen = _bound(
-        st.selectbox,
-        label,
-        labels[default],
-        key=key,
-        shown=str,
-        honoured=lambda raw, option: raw == option,
-        expected="one of the choices offered",
-        options=labels,
-        index=default,
-        help=help,
-    )
-    return labels.index(chosen)
+    accepts = _Accepts("one of the choices offered", lambda raw, option: raw == option)
+    draw = partial(st.selectbox, label, labels, default, help=help)
+    return labels.index(_bound(draw, label, labels[default], accepts, key=key))
 
 
 def text(
@@ -414,19 +374,11 @@ def text(
     placeholder: str | None = None,
 ) -> str:
     """``st.text_input`` bound to the address, at most ``max_chars`` characters."""
-    return _bound(
-        st.text_input,
-        label,
-        value,
-        key=key,
-        shown=lambda typed: typed if len(typed) <= _SHOWN_RAW else typed[: _SHOWN_RAW - 1] + "…",
-        honoured=lambda raw, typed: raw == typed,
-        expected=f"at most {max_chars} characters",
-        value=value,
-        max_chars=max_chars,
-        help=help,
-        placeholder=placeholder,
+    draw = partial(st.text_input, label, value, max_chars, help=help, placeholder=placeholder)
+    accepts = _Accepts(
+        f"at most {max_chars} characters", lambda raw, typed: raw == typed, _shortened
     )
+    return _bound(draw, label, value, accepts, key=key)
 
 
 def sentence(
@@ -446,3 +398,13 @@ def what_to_notice(lines: Sequence[str]) -> None:
     """The closing "What to notice" list of a page."""
     st.subheader("What to notice", anchor=False)
     st.markdown("\n".join(f"- {line}" for line in lines))
+
+
+def page_end(slug: str, notice: Sequence[str], exercises: Sequence[Exercise]) -> None:
+    """The closing row of a page: "What to notice" beside its exercises ("Try this")."""
+    st.divider()
+    notice_col, exercise_col = st.columns(2, gap="large")
+    with notice_col:
+        what_to_notice(notice)
+    with exercise_col:
+        show_exercises(slug, exercises)

@@ -52,6 +52,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from streamlit.proto.AppPage_pb2 import AppPage
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ButtonGroup_pb2 import ButtonGroup
 from streamlit.proto.Checkbox_pb2 import Checkbox
@@ -92,6 +93,17 @@ class Page:
     script_hash: str  # what a rerun_script names to switch to this page
     section: str  # sidebar section header ("" when the app has none)
     is_default: bool  # the page served at "/"
+
+    @classmethod
+    def from_proto(cls, page: AppPage) -> Page:
+        """The page as a new_session or navigation message lists it."""
+        return cls(
+            url_path=page.url_pathname,
+            title=page.page_name,
+            script_hash=page.page_script_hash,
+            section=page.section_header,
+            is_default=page.is_default,
+        )
 
     @property
     def name(self) -> str:
@@ -764,31 +776,13 @@ class StreamlitSession:
         self._touched = set()
         if not self.pages and session.app_pages:
             # An app without st.navigation lists its pages here only.
-            self.pages = [
-                Page(
-                    url_path=page.url_pathname,
-                    title=page.page_name,
-                    script_hash=page.page_script_hash,
-                    section=page.section_header,
-                    is_default=page.is_default,
-                )
-                for page in session.app_pages
-            ]
+            self.pages = [Page.from_proto(page) for page in session.app_pages]
         if self._pending is not None:
             self._pending.started = True
 
     def _on_navigation(self, message: ForwardMsg) -> None:
         navigation = message.navigation
-        self.pages = [
-            Page(
-                url_path=page.url_pathname,
-                title=page.page_name,
-                script_hash=page.page_script_hash,
-                section=page.section_header,
-                is_default=page.is_default,
-            )
-            for page in navigation.app_pages
-        ]
+        self.pages = [Page.from_proto(page) for page in navigation.app_pages]
         if navigation.page_script_hash:
             self.page_script_hash = navigation.page_script_hash
 

@@ -5,7 +5,7 @@ from functools import partial
 
 import streamlit as st
 
-from app import exercises, runs, ui
+from app import runs, ui
 from app.charts import draw
 from lab.alignment import (
     EXAMPLE_SENTENCES,
@@ -119,13 +119,7 @@ with controls:
                 max_chars=MAX_TYPED,
                 help=f"At most {MAX_SOURCE_WORDS} words from the vocabulary below.",
             )
-        scoring = ui.segmented(
-            "Scoring function",
-            list(Scoring),
-            Scoring.ADDITIVE,
-            key="scoring",
-            format_func=lambda option: option.label,
-        )
+        scoring = ui.segmented("Scoring function", list(Scoring), Scoring.ADDITIVE, key="scoring")
     reading = read_source(text)
     if not reading.usable:
         show = st.info if not text.strip() else st.warning
@@ -397,38 +391,32 @@ st.markdown(
 )
 retrain_section(" ".join(reading.words) if reading.usable else None, scoring)
 
-st.divider()
-notice_col, exercise_col = st.columns(2, gap="large")
 additive, dot = metrics[Scoring.ADDITIVE], metrics[Scoring.DOT]
-with notice_col:
-    ui.what_to_notice(
-        [
-            "The outline leaves the diagonal wherever the grammar reorders: adjectives "
-            "follow their noun and the verb goes last. On held-out sentences, on average "
-            f"{additive['alignment_score']:.3f} ({Scoring.ADDITIVE.value}) and "
-            f"{dot['alignment_score']:.3f} ({Scoring.DOT.value}) of an output word's weight "
-            f"lands on its true source word, against {additive['chance_alignment']:.3f} for "
-            "uniform attention.",
-            "Trained from the same seed, the two scoring functions differ by "
-            f"{abs(additive['alignment_score'] - dot['alignment_score']):.3f} in alignment "
-            "score; across seeds one scoring function's alignment score spreads by "
-            f"{spreads[Scoring.ADDITIVE].alignment_range:.3f} ({Scoring.ADDITIVE.value}) and "
-            f"{spreads[Scoring.DOT].alignment_range:.3f} ({Scoring.DOT.value}), at about "
-            "the same accuracy.",
-            "A map can point away from the true word while the output is right, and at it "
-            "while the output is wrong: a weight says what was averaged, not what was used.",
-            "Off the training data (three adjectives) the token accuracy falls to "
-            f"{additive['three_adjectives_token_accuracy']:.3f} and "
-            f"{dot['three_adjectives_token_accuracy']:.3f}, the alignment score only to "
-            f"{additive['three_adjectives_alignment_score']:.3f} and "
-            f"{dot['three_adjectives_alignment_score']:.3f}: a map that still looks right "
-            "does not mean the words are.",
-        ]
-    )
-with exercise_col:
-    exercises.show(
-        SLUG,
-        page_exercises(
-            reading, view, scoring, spreads[scoring], cases[MapReading.WRONG_PLACE_RIGHT_WORD]
-        ),
-    )
+ui.page_end(
+    SLUG,
+    notice=[
+        "The outline leaves the diagonal wherever the grammar reorders: adjectives "
+        "follow their noun and the verb goes last. On held-out sentences, on average "
+        f"{additive['alignment_score']:.3f} ({Scoring.ADDITIVE.value}) and "
+        f"{dot['alignment_score']:.3f} ({Scoring.DOT.value}) of an output word's weight "
+        f"lands on its true source word, against {additive['chance_alignment']:.3f} for "
+        "uniform attention.",
+        "Trained from the same seed, the two scoring functions differ by "
+        f"{abs(additive['alignment_score'] - dot['alignment_score']):.3f} in alignment "
+        "score; across seeds one scoring function's alignment score spreads by "
+        f"{spreads[Scoring.ADDITIVE].alignment_range:.3f} ({Scoring.ADDITIVE.value}) and "
+        f"{spreads[Scoring.DOT].alignment_range:.3f} ({Scoring.DOT.value}), at about "
+        "the same accuracy.",
+        "A map can point away from the true word while the output is right, and at it "
+        "while the output is wrong: a weight says what was averaged, not what was used.",
+        "Off the training data (three adjectives) the token accuracy falls to "
+        f"{additive['three_adjectives_token_accuracy']:.3f} and "
+        f"{dot['three_adjectives_token_accuracy']:.3f}, the alignment score only to "
+        f"{additive['three_adjectives_alignment_score']:.3f} and "
+        f"{dot['three_adjectives_alignment_score']:.3f}: a map that still looks right "
+        "does not mean the words are.",
+    ],
+    exercises=page_exercises(
+        reading, view, scoring, spreads[scoring], cases[MapReading.WRONG_PLACE_RIGHT_WORD]
+    ),
+)

@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from app import exercises, runs, ui
+from app import runs, ui
 from app.charts import draw
 from lab.cost_of_attention import (
     MAX_CLUSTERS,
@@ -148,7 +148,6 @@ def measured_section(figures: Measurements | None, is_shipped: bool) -> None:
                 list(MeasuredQuantity),
                 MeasuredQuantity.TIME,
                 key="show",
-                format_func=lambda item: item.label,
             )
             st.markdown(reading(figures, quantity))
         with chart_col:
@@ -197,13 +196,7 @@ def measured_section(figures: Measurements | None, is_shipped: bool) -> None:
 @st.fragment
 def error_section(errors: ErrorStudy, r: int, c: int) -> None:
     """Section 2's charts: error against r and against C, in the measure chosen here."""
-    measure = ui.segmented(
-        "Error measure",
-        list(ErrorMeasure),
-        ErrorMeasure.OUTPUT,
-        key="error",
-        format_func=lambda item: item.label,
-    )
+    measure = ui.segmented("Error measure", list(ErrorMeasure), ErrorMeasure.OUTPUT, key="error")
     st.markdown(
         r"The relative output error is $\lVert \hat O - O\rVert_F / \lVert O\rVert_F$, the "
         r"Frobenius norm taken over all n × d entries of the output $O$."
@@ -427,21 +420,18 @@ if figures is not None:
 st.header("4 · The weights themselves, for a few positions", anchor=False)
 weights_section(d, seed, magnitude, r, c)
 
-st.divider()
-notice_col, exercise_col = st.columns(2, gap="large")
-with notice_col:
-    ui.what_to_notice(
-        [
-            "Exact attention does 2n²d multiply-adds: on log-log axes its time is a line of "
-            "slope about 2, and so is the memory of every version that holds the n × n "
-            "weights. A fused flash kernel avoids holding them, not computing them.",
-            "Random features' error shrinks slowly as r grows (each estimate's spread falls "
-            "like 1/√r) and grows fast with the scale a of queries and keys.",
-            "Clustered attention is exact once C reaches the number of distinct queries, and "
-            "close to exact once C matches the groups the queries form.",
-            "For fixed r and C the approximations cost O(n), so past some length they win: "
-            "count the multiply-adds for a first estimate, and time them for the real one.",
-        ]
-    )
-with exercise_col:
-    exercises.show(SLUG, page_exercises(figures, errors, num_features=r, num_clusters=clusters))
+ui.page_end(
+    SLUG,
+    notice=[
+        "Exact attention does 2n²d multiply-adds: on log-log axes its time is a line of "
+        "slope about 2, and so is the memory of every version that holds the n × n "
+        "weights. A fused flash kernel avoids holding them, not computing them.",
+        "Random features' error shrinks slowly as r grows (each estimate's spread falls "
+        "like 1/√r) and grows fast with the scale a of queries and keys.",
+        "Clustered attention is exact once C reaches the number of distinct queries, and "
+        "close to exact once C matches the groups the queries form.",
+        "For fixed r and C the approximations cost O(n), so past some length they win: "
+        "count the multiply-adds for a first estimate, and time them for the real one.",
+    ],
+    exercises=page_exercises(figures, errors, num_features=r, num_clusters=clusters),
+)

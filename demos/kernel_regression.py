@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import exercises, runs, ui
+from app import runs, ui
 from app.charts import draw
 from lab.kernel_regression import (
     DataConfig,
@@ -120,7 +120,6 @@ with st.container(border=True):
             list(Kernel),
             Kernel.GAUSSIAN,
             key="kernel",
-            format_func=lambda item: item.label,
             help=prose.KERNEL_HELP,
         )
     with bandwidth_col:
@@ -419,10 +418,9 @@ with st.expander("5 · Learn the bandwidth by gradient descent (torch)"):
     learning(config)
 
 shown = shown_runs(config)
-st.divider()
-notice_col, exercise_col = st.columns(2, gap="large")
-with notice_col:
-    ui.what_to_notice(prose.what_to_notice(kernel, error_grid))
-with exercise_col:
-    training_shown = None if shown is None else shown.training
-    exercises.show(SLUG, exercise_list(config, kernel.value, training_shown, shown))
+training_shown = None if shown is None else shown.training
+ui.page_end(
+    SLUG,
+    notice=prose.what_to_notice(kernel, error_grid),
+    exercises=exercise_list(config, kernel.value, training_shown, shown),
+)

@@ -4,7 +4,7 @@ the head view, concatenation and W_o, and switching heads off."""
 import numpy as np
 import streamlit as st
 
-from app import exercises, runs, ui
+from app import runs, ui
 from app.charts import draw
 from lab import charts
 from lab.multi_head import (
@@ -155,7 +155,6 @@ with st.container(border=True):
             heads_offered(model.config.num_layers if model else None),
             Heads.HAND,
             key="heads",
-            format_func=lambda choice: choice.label,
             help="Hand-set: five heads whose W_q and W_k were written by hand. Trained: one "
             "layer of a two-layer transformer with four heads per layer.",
         )
@@ -362,7 +361,6 @@ def ablation_section(model: TrainedModel, run: Run, tokens: tuple[str, ...]) -> 
             JOBS,
             default_job(tokens, start),
             key="job",
-            format_func=lambda item: item.label,
             horizontal=False,
         )
     with heads_col:
@@ -422,9 +420,8 @@ else:
     ablation_section(model, run, tokens)
     st.info(prose.NOT_EXPLANATIONS, icon=":material/psychology_alt:")
 
-st.divider()
-notice_col, exercise_col = st.columns(2, gap="large")
-with notice_col:
-    ui.what_to_notice(notice(run, model))
-with exercise_col:
-    exercises.show(SLUG, exercise_list(tokens, run, runs.training_allowed(), model))
+ui.page_end(
+    SLUG,
+    notice=notice(run, model),
+    exercises=exercise_list(tokens, run, runs.training_allowed(), model),
+)

@@ -6,41 +6,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import exercises, ui
+import lab.scaling as scaling
+from app import ui
 from app.charts import draw
 from lab.exercises import Exercise
-from lab.scaling import (
-    D_VALUES,
-    JACOBIAN_FLOOR,
-    SATURATED_BELOW,
-    TEMPERATURES,
-    VARIANCES,
-    AttentionSweep,
-    Comparison,
-    DotProductSweep,
-    Mode,
-    ScalingConfig,
-    attention_weights,
-    format_number,
-    format_small,
-    jacobian_norm,
-    notice_lines,
-    page_exercises,
-    query_rows,
-    score_domain,
-    sharpness_table,
-    softmax_jacobian,
-    summary_at,
-    sweep_attention_scores,
-    sweep_columns,
-    sweep_dot_products,
-    uniform_entropy,
-    variance_table,
-)
 from lab.scaling import charts as scaling_charts
 
 SLUG = "scaling"
-DEFAULTS = ScalingConfig()
+DEFAULTS = scaling.ScalingConfig()
 
 
 # ---------------------------------------------------------------- cached computations
@@ -49,13 +22,13 @@ DEFAULTS = ScalingConfig()
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def unit_dot_products(seed: int) -> DotProductSweep:
-    return sweep_dot_products(variance=1.0, seed=seed, n_pairs=DEFAULTS.n_pairs)
+def unit_dot_products(seed: int) -> scaling.DotProductSweep:
+    return scaling.sweep_dot_products(variance=1.0, seed=seed, n_pairs=DEFAULTS.n_pairs)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def variances(seed: int, variance: float) -> pd.DataFrame:
-    return variance_table(unit_dot_products(seed).with_variance(variance))
+    return scaling.variance_table(unit_dot_products(seed).with_variance(variance))
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -65,62 +38,66 @@ def scores_at(seed: int, variance: float, d: int, scaled: bool) -> np.ndarray:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def unit_attention_scores(n_keys: int, seed: int) -> AttentionSweep:
-    return sweep_attention_scores(n_keys, variance=1.0, seed=seed, rows=DEFAULTS.sweep_rows)
+def unit_attention_scores(n_keys: int, seed: int) -> scaling.AttentionSweep:
+    return scaling.sweep_attention_scores(n_keys, variance=1.0, seed=seed, rows=DEFAULTS.sweep_rows)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def sharpness(n_keys: int, seed: int, variance: float, temperature: float) -> pd.DataFrame:
-    return sharpness_table(unit_attention_scores(n_keys, seed).with_variance(variance), temperature)
+    return scaling.sharpness_table(
+        unit_attention_scores(n_keys, seed).with_variance(variance), temperature
+    )
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def variance_columns(seed: int, variance: float) -> dict[str, np.ndarray]:
     """The variance table as arrays: what the charts take (cheap to hash on every rerun)."""
-    return sweep_columns(variances(seed, variance))
+    return scaling.sweep_columns(variances(seed, variance))
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def sharpness_columns(
     n_keys: int, seed: int, variance: float, temperature: float
 ) -> dict[str, np.ndarray]:
-    return sweep_columns(sharpness(n_keys, seed, variance, temperature))
+    return scaling.sweep_columns(sharpness(n_keys, seed, variance, temperature))
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def first_trial(
     n_keys: int, seed: int, variance: float, temperature: float, d: int
-) -> dict[Mode, np.ndarray]:
+) -> dict[scaling.Mode, np.ndarray]:
     """The attention weights of the trial the page draws, ``(L, S)`` per mode."""
     scores = unit_attention_scores(n_keys, seed).with_variance(variance).at(d)[0]  # (L, S)
     return {
-        mode: attention_weights(scores, d, scaled=mode.scaled, temperature=temperature)
-        for mode in Mode
+        mode: scaling.attention_weights(scores, d, scaled=mode.scaled, temperature=temperature)
+        for mode in scaling.Mode
     }
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def headline(
     n_keys: int, seed: int, variance: float, temperature: float, d: int
-) -> dict[Mode, dict[str, float]]:
+) -> dict[scaling.Mode, dict[str, float]]:
     """The numbers under the first chart, per mode."""
     tables = (variances(seed, variance), sharpness(n_keys, seed, variance, temperature))
-    return {mode: summary_at(*tables, d, mode) for mode in Mode}
+    return {mode: scaling.summary_at(*tables, d, mode) for mode in scaling.Mode}
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def notes(n_keys: int, seed: int, variance: float, temperature: float) -> list[str]:
     table = sharpness(n_keys, seed, variance, temperature)
-    return notice_lines(variances(seed, variance), table, variance)
+    return scaling.notice_lines(variances(seed, variance), table, variance)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def exercise_list(n_keys: int, seed: int, variance: float, temperature: float) -> list[Exercise]:
-    config = ScalingConfig(n_keys=n_keys, seed=seed, variance=variance, temperature=temperature)
-    return page_exercises(config, sharpness(n_keys, seed, variance, temperature))
+    config = scaling.ScalingConfig(
+        n_keys=n_keys, seed=seed, variance=variance, temperature=temperature
+    )
+    return scaling.page_exercises(config, sharpness(n_keys, seed, variance, temperature))
 
 
-def mode_heading(mode: Mode, temperature: float) -> str:
+def mode_heading(mode: scaling.Mode, temperature: float) -> str:
     """``**Scaled**: softmax(q·k / √d)``, with the temperature when it is not 1."""
     divide = "(√d · T)" if mode.scaled else "T"
     if temperature == 1.0:
@@ -129,7 +106,7 @@ def mode_heading(mode: Mode, temperature: float) -> str:
     return f"**{mode.value.capitalize()}**: {formula}"
 
 
-def mode_columns(modes: tuple[Mode, ...]) -> dict[Mode, object]:
+def mode_columns(modes: tuple[scaling.Mode, ...]) -> dict[scaling.Mode, object]:
     """One column per mode shown (two when comparing, one otherwise)."""
     return dict(zip(modes, st.columns(2, gap="medium"), strict=False))
 
@@ -147,7 +124,7 @@ controls_col, glance_col = st.columns([1, 1.12], gap="medium")
 with controls_col, st.container(border=True):
     d = ui.select_slider(
         "Dimension d of q and k (log scale)",
-        D_VALUES,
+        scaling.D_VALUES,
         DEFAULTS.d,
         key="d",
         help="Powers of two from 1 to 1024. Common head sizes are 64 and 128.",
@@ -165,7 +142,7 @@ with controls_col, st.container(border=True):
     with t_col:
         temperature = ui.select_slider(
             "Temperature T",
-            TEMPERATURES,
+            scaling.TEMPERATURES,
             DEFAULTS.temperature,
             key="temperature",
             format_func=lambda value: f"{value:g}",
@@ -175,7 +152,7 @@ with controls_col, st.container(border=True):
     with variance_col:
         variance = ui.select_slider(
             "Entry variance σ²",
-            VARIANCES,
+            scaling.VARIANCES,
             DEFAULTS.variance,
             key="variance",
             format_func=lambda value: f"{value:g}",
@@ -186,20 +163,19 @@ with controls_col, st.container(border=True):
         seed = ui.seed(help="Draws every q and k on the page.")
     comparison = ui.segmented(
         "Scaling",
-        list(Comparison),
-        Comparison.BOTH,
+        list(scaling.Comparison),
+        scaling.Comparison.BOTH,
         key="scaling",
-        format_func=lambda choice: choice.label,
     )
 
 d, n_keys, seed = int(d), int(n_keys), int(seed)
 variance, temperature = float(variance), float(temperature)
-modes = Comparison(comparison).modes
+modes = scaling.Comparison(comparison).modes
 variance_stats = variance_columns(seed, variance)
 sharp_stats = sharpness_columns(n_keys, seed, variance, temperature)
 weights_by_mode = first_trial(n_keys, seed, variance, temperature, d)  # each (L, S)
 numbers = headline(n_keys, seed, variance, temperature, d)
-rows = query_rows(n_keys, DEFAULTS.sweep_rows)  # per d, in the sweeps
+rows = scaling.query_rows(n_keys, DEFAULTS.sweep_rows)  # per d, in the sweeps
 
 # ---------------------------------------------------------------- the point, at a glance
 with glance_col:
@@ -229,14 +205,14 @@ for mode, column in mode_columns(modes).items():
         )
         jacobian.metric(
             r"median $\lVert J\rVert_F$",
-            format_small(numbers[mode]["jacobian_median"]),
+            scaling.format_small(numbers[mode]["jacobian_median"]),
             help="The Frobenius norm of the softmax Jacobian, the median over "
             f"{rows} queries; {numbers[mode]['saturated']:.1%} of them are below "
-            f"{SATURATED_BELOW:g} (saturated).",
+            f"{scaling.SATURATED_BELOW:g} (saturated).",
         )
 if d == 1:
     st.info("At d = 1, dividing by √1 changes nothing: unscaled and scaled are the same.")
-if variance != 1.0 and Mode.SCALED in modes:
+if variance != 1.0 and scaling.Mode.SCALED in modes:
     st.info(
         f"With σ² = {variance:g}, even the scaled scores have variance σ⁴ = {variance**2:g}, "
         "not 1. Dividing by √d removes the dependence on d, not on the size of the inputs; "
@@ -247,7 +223,7 @@ if variance != 1.0 and Mode.SCALED in modes:
 
 # ---------------------------------------------------------------- 1 · histograms
 @st.fragment
-def histograms(seed: int, variance: float, d: int, modes: tuple[Mode, ...]) -> None:
+def histograms(seed: int, variance: float, d: int, modes: tuple[scaling.Mode, ...]) -> None:
     """Section 1: the same-axis toggle reruns only these two charts."""
     text_col, toggle_col = st.columns([3, 1.2], gap="large", vertical_alignment="bottom")
     with toggle_col:
@@ -264,9 +240,9 @@ def histograms(seed: int, variance: float, d: int, modes: tuple[Mode, ...]) -> N
             f"**d = {d}** and entries drawn from N(0, σ² = {variance:g}), as a density. The "
             "dashed curve is the normal density with the variance the theory predicts."
         )
-    widest = score_domain(d, variance, scaled=Mode.UNSCALED not in modes)
+    widest = scaling.score_domain(d, variance, scaled=scaling.Mode.UNSCALED not in modes)
     for mode, column in mode_columns(modes).items():
-        domain = widest if shared_axis else score_domain(d, variance, scaled=mode.scaled)
+        domain = widest if shared_axis else scaling.score_domain(d, variance, scaled=mode.scaled)
         with column:
             draw(
                 scaling_charts.score_histogram,
@@ -300,8 +276,8 @@ with text_col:
     )
     st.markdown(
         "\n".join(
-            f"- {mode.value}: **{format_number(numbers[mode]['score_variance'])}** "
-            f"(theory {format_number(numbers[mode]['theory_variance'])})"
+            f"- {mode.value}: **{scaling.format_number(numbers[mode]['score_variance'])}** "
+            f"(theory {scaling.format_number(numbers[mode]['theory_variance'])})"
             for mode in modes
         )
     )
@@ -311,12 +287,12 @@ with text_col:
 # ---------------------------------------------------------------- 3 and 4 · one query
 @st.fragment
 def query_up_close(
-    weights_by_mode: dict[Mode, np.ndarray],
-    modes: tuple[Mode, ...],
+    weights_by_mode: dict[scaling.Mode, np.ndarray],
+    modes: tuple[scaling.Mode, ...],
     d: int,
     table: dict[str, np.ndarray],
     rows: int,
-    saturated: dict[Mode, float],
+    saturated: dict[scaling.Mode, float],
 ) -> None:
     """Sections 3 and 4: moving the query slider reruns only this part of the page."""
     n_keys = next(iter(weights_by_mode.values())).shape[-1]
@@ -350,7 +326,7 @@ def query_up_close(
     with entropy_text:
         st.markdown(
             f"Over {rows} queries for every d: the mean entropy of the weights, "
-            f"log S = {uniform_entropy(n_keys):.2f} nats when uniform and 0 when one-hot. "
+            f"log S = {scaling.uniform_entropy(n_keys):.2f} nats when uniform and 0 when one-hot. "
             "Its mirror image is the mean largest weight at the top of the page "
             f"(1/S = {1 / n_keys:.3f} when uniform, 1 when one-hot)."
         )
@@ -380,17 +356,19 @@ def query_up_close(
         st.markdown(
             "The line is the median query; the shaded band runs from the 10th to the 90th "
             "percentile. The y axis is logarithmic, with ticks at powers of ten. Values below "
-            f"{JACOBIAN_FLOOR:.0e} are drawn at the bottom (next to a weight of size 1, "
+            f"{scaling.JACOBIAN_FLOOR:.0e} are drawn at the bottom (next to a weight of size 1, "
             "float64 cannot hold a change that small)."
         )
         st.markdown(
-            f"Saturated queries (Frobenius norm below {SATURATED_BELOW:g}) at d = {d}: "
+            f"Saturated queries (Frobenius norm below {scaling.SATURATED_BELOW:g}) at d = {d}: "
             + ", ".join(f"{mode.value} **{saturated[mode]:.1%}**" for mode in modes)
             + "."
         )
     with st.expander("The lab's code for J and its Frobenius norm"):
         st.code(
-            inspect.getsource(softmax_jacobian) + "\n\n" + inspect.getsource(jacobian_norm),
+            inspect.getsource(scaling.softmax_jacobian)
+            + "\n\n"
+            + inspect.getsource(scaling.jacobian_norm),
             language="python",
             wrap_lines=True,
         )
@@ -421,9 +399,8 @@ for mode, column in mode_columns(modes).items():
             legend=mode == modes[-1],
         )
 
-st.divider()
-notice_col, exercise_col = st.columns(2, gap="large")
-with notice_col:
-    ui.what_to_notice(notes(n_keys, seed, variance, temperature))
-with exercise_col:
-    exercises.show(SLUG, exercise_list(n_keys, seed, variance, temperature))
+ui.page_end(
+    SLUG,
+    notice=notes(n_keys, seed, variance, temperature),
+    exercises=exercise_list(n_keys, seed, variance, temperature),
+)

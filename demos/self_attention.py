@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import exercises, ui
+from app import ui
 from app.charts import draw
 from lab import charts
 from lab.self_attention import (
@@ -50,6 +50,22 @@ def side_by_side(named_matrices, row_labels, row_title: str = "token") -> None:
                 domain=shared,
                 legend=index == last,
             )
+
+
+def score_map(scores, labels, title: str, domain: tuple[float, float], legend: bool = True) -> None:
+    """A score matrix on the signed colour scale that the raw and the scaled scores share."""
+    draw(
+        charts.heatmap,
+        scores,
+        labels,
+        labels,
+        title=title,
+        signed=True,
+        value_title="score",
+        max_width=HALF,
+        domain=domain,
+        legend=legend,
+    )
 
 
 ui.page_header(SLUG)
@@ -158,30 +174,9 @@ st.markdown(
 score_domain = charts.symmetric_domain(steps.scores, steps.scaled_scores)
 cols = st.columns(2)
 with cols[0]:
-    draw(
-        charts.heatmap,
-        steps.scores,
-        labels,
-        labels,
-        title=f"scores = Q Kᵀ   ({L} × {L})",
-        signed=True,
-        value_title="score",
-        max_width=HALF,
-        domain=score_domain,
-        legend=False,
-    )
+    score_map(steps.scores, labels, f"scores = Q Kᵀ   ({L} × {L})", score_domain, legend=False)
 with cols[1]:
-    draw(
-        charts.heatmap,
-        steps.scaled_scores,
-        labels,
-        labels,
-        title=f"scaled = Q Kᵀ / √{d}   ({L} × {L})",
-        signed=True,
-        value_title="score",
-        max_width=HALF,
-        domain=score_domain,
-    )
+    score_map(steps.scaled_scores, labels, f"scaled = Q Kᵀ / √{d}   ({L} × {L})", score_domain)
 
 st.header("4 · Softmax turns each row into weights", anchor=False)
 st.markdown(
@@ -280,22 +275,19 @@ st.markdown(
 )
 st.code(inspect.getsource(self_attention), language="python", wrap_lines=True)
 
-st.divider()
-notice_col, exercise_col = st.columns(2, gap="large")
-with notice_col:
-    ui.what_to_notice(
-        [
-            "Every row of the weights sums to 1: each output is a weighted average of "
-            "value rows, so each of its entries lies between the smallest and largest "
-            "entry of that column of V.",
-            r"The scores matrix is not symmetric: $q_i \cdot k_j$ (token *i* looking for "
-            r"*j*) is not $q_j \cdot k_i$.",
-            "With positions off, a repeated word (type *the cat saw the dog*) gets identical "
-            "rows in Q, K, V, the weights and the output: attention alone does not know "
-            "word order.",
-            "The scaled scores are the raw ones divided by √d, so softmax sees numbers of "
-            "moderate size whatever d is.",
-        ]
-    )
-with exercise_col:
-    exercises.show(SLUG, page_exercises(steps, config))
+ui.page_end(
+    SLUG,
+    notice=[
+        "Every row of the weights sums to 1: each output is a weighted average of "
+        "value rows, so each of its entries lies between the smallest and largest "
+        "entry of that column of V.",
+        r"The scores matrix is not symmetric: $q_i \cdot k_j$ (token *i* looking for "
+        r"*j*) is not $q_j \cdot k_i$.",
+        "With positions off, a repeated word (type *the cat saw the dog*) gets identical "
+        "rows in Q, K, V, the weights and the output: attention alone does not know "
+        "word order.",
+        "The scaled scores are the raw ones divided by √d, so softmax sees numbers of "
+        "moderate size whatever d is.",
+    ],
+    exercises=page_exercises(steps, config),
+)

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import exercises, runs, ui
+from app import runs, ui
 from app.charts import draw
 from lab.charts import ACCENT
 from lab.soft_vs_hard import (
@@ -424,23 +424,19 @@ chosen = runs.selected(SLUG)
 harder_is_shipped = chosen is None or chosen.config.settings[1:] != HARDER.settings[1:]
 harder = shipped_with(HARDER) if harder_is_shipped else chosen
 target = exercise_target(scene)
-st.divider()
-notice_col, exercise_col = st.columns(2, gap="large")
-with notice_col:
-    first = shipped_runs()[0] if shipped_runs() else None
-    ui.what_to_notice(prose.notice_lines(summarise(first)[1].variance_ratio if first else None))
-with exercise_col:
-    exercises.show(
-        SLUG,
-        page_exercises(
-            scene,
-            view,
-            length=length,
-            temperature=temperature,
-            seed=seed,
-            sweep=swept(items, target, length, temperature),
-            gradients=differentiated(items, target, length, temperature),
-            harder=harder,
-            harder_is_shipped=harder_is_shipped,
-        ),
-    )
+first = shipped_runs()[0] if shipped_runs() else None
+ui.page_end(
+    SLUG,
+    notice=prose.notice_lines(summarise(first)[1].variance_ratio if first else None),
+    exercises=page_exercises(
+        scene,
+        view,
+        length=length,
+        temperature=temperature,
+        seed=seed,
+        sweep=swept(items, target, length, temperature),
+        gradients=differentiated(items, target, length, temperature),
+        harder=harder,
+        harder_is_shipped=harder_is_shipped,
+    ),
+)

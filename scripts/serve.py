@@ -128,6 +128,23 @@ def _relay(name: str, stream) -> None:
         sys.stdout.flush()
 
 
+def streamlit_command(script: str, port: int) -> list[str]:
+    """The command that serves ``script`` headless on ``127.0.0.1:port`` (one worker)."""
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        script,
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+    ]
+
+
 def start(name: str, command: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
     # A new session: Ctrl-C reaches serve.py only, which stops the children in order.
     process = subprocess.Popen(
@@ -216,21 +233,6 @@ def main() -> int:
     # (its worker died) still passes the XSRF check there.
     env = {**os.environ, "STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(32)}
 
-    def worker_command(port: int) -> list[str]:
-        return [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            args.script,
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ]
-
     def on_signal(signum: int, _frame: object) -> None:
         raise Stop(signal.Signals(signum).name)
 
@@ -243,7 +245,7 @@ def main() -> int:
     code = 0
     try:
         for index, port in enumerate(ports, start=1):
-            workers.append(start(f"w{index}", worker_command(port), env))
+            workers.append(start(f"w{index}", streamlit_command(args.script, port), env))
         for port, process in zip(ports, workers, strict=True):
             wait_healthy(f"http://127.0.0.1:{port}", process, args.startup_timeout)
         balancer = start("haproxy", [haproxy, "-db", "-f", str(config_path)])
@@ -280,7 +282,7 @@ def main() -> int:
                     continue
                 restarts[index] += 1
                 print(f"w{index + 1} exited ({process.returncode}); starting it again", flush=True)
-                workers[index] = start(f"w{index + 1}", worker_command(port), env)
+                workers[index] = start(f"w{index + 1}", streamlit_command(args.script, port), env)
     except Stop as signal_name:
         print(f"\n{signal_name}: stopping haproxy and {len(workers)} workers...", flush=True)
     except (RuntimeError, subprocess.CalledProcessError) as error:

@@ -21,29 +21,24 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from lab.soft_vs_hard import (  # noqa: E402
-    CHECKPOINT_PATH,
-    SHIPPED_CONFIGS,
-    TrainingComparison,
-    comparison_to_dict,
-    load_comparisons,
-    save_comparisons,
-)
+import lab.soft_vs_hard as soft_vs_hard  # noqa: E402
 from lab.soft_vs_hard.train import compare_training_methods  # noqa: E402
 
 COMPARED = ("steps", "loss", "accuracy")  # the curves --check requires to match
 
 
-def build_runs() -> list[TrainingComparison]:
+def build_runs() -> list[soft_vs_hard.TrainingComparison]:
     """Train the three methods for every shipped config, in order."""
-    return [compare_training_methods(config) for config in SHIPPED_CONFIGS]
+    return [compare_training_methods(config) for config in soft_vs_hard.SHIPPED_CONFIGS]
 
 
 def same_curves(
-    shipped: TrainingComparison, fresh: TrainingComparison, tolerance: float = 1e-4
+    shipped: soft_vs_hard.TrainingComparison,
+    fresh: soft_vs_hard.TrainingComparison,
+    tolerance: float = 1e-4,
 ) -> bool:
     """Whether two comparisons have the same settings and curves (within ``tolerance``)."""
-    ours, theirs = comparison_to_dict(fresh), comparison_to_dict(shipped)
+    ours, theirs = soft_vs_hard.comparison_to_dict(fresh), soft_vs_hard.comparison_to_dict(shipped)
     if ours["config"] != theirs["config"] or ours["curves"].keys() != theirs["curves"].keys():
         return False
     return all(
@@ -61,20 +56,20 @@ def same_curves(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=CHECKPOINT_PATH)
+    parser.add_argument("--out", type=Path, default=soft_vs_hard.CHECKPOINT_PATH)
     parser.add_argument("--check", action="store_true", help="compare, do not write")
     args = parser.parse_args()
     started = time.perf_counter()
     runs = build_runs()
     elapsed = time.perf_counter() - started
     if args.check:
-        shipped = load_comparisons(args.out)
+        shipped = soft_vs_hard.load_comparisons(args.out)
         same = len(shipped) == len(runs) and all(
             same_curves(old, new) for old, new in zip(shipped, runs, strict=True)
         )
         print(f"trained in {elapsed:.1f} s; shipped file {'matches' if same else 'DIFFERS'}")
         return 0 if same else 1
-    path = save_comparisons(runs, args.out)
+    path = soft_vs_hard.save_comparisons(runs, args.out)
     size = path.stat().st_size / 1024
     print(f"trained in {elapsed:.1f} s; wrote {path} ({size:.0f} KiB)")
     return 0

@@ -19,25 +19,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lab.multi_head import (
-    CHECKPOINT,
-    PATTERN_LABELS,
-    PATTERNS,
-    SPECIALISED_AT,
-    TinyConfig,
-    TinyTrainConfig,
-    save_checkpoint,
-    specialised_heads,
-)
+import lab.multi_head as multi_head
 from lab.multi_head.train import train
 
 
 def main() -> int:
-    defaults = TinyTrainConfig()
+    defaults = multi_head.TinyTrainConfig()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=defaults.seed, help="training seed")
     parser.add_argument("--steps", type=int, default=defaults.steps, help="Adam steps")
-    parser.add_argument("--out", type=Path, default=CHECKPOINT, help="checkpoint path (.npz)")
+    parser.add_argument(
+        "--out", type=Path, default=multi_head.CHECKPOINT, help="checkpoint path (.npz)"
+    )
     args = parser.parse_args()
 
     train_config = replace(defaults, seed=args.seed, steps=args.steps)
@@ -46,22 +39,22 @@ def main() -> int:
         if step % max(1, total // 10) == 0 or step == total:
             print(f"step {step:5d}/{total}  loss {loss:.4f}", flush=True)
 
-    model = train(TinyConfig(), train_config, progress=progress)
-    weights_path, record_path = save_checkpoint(model, args.out)
+    model = train(multi_head.TinyConfig(), train_config, progress=progress)
+    weights_path, record_path = multi_head.save_checkpoint(model, args.out)
     print(f"\nwrote {weights_path} ({weights_path.stat().st_size / 1024:.0f} KB) and {record_path}")
     for name, value in model.metrics.items():
         print(f"  {name}: {value:.4f}")
     print(f"\npattern scores on {train_config.eval_sentences} held-out sentences:")
-    print("  head     " + "  ".join(f"{name.value[:10]:>10}" for name in PATTERNS))
+    print("  head     " + "  ".join(f"{name.value[:10]:>10}" for name in multi_head.PATTERNS))
     for layer, heads in enumerate(model.scores):
         for head, row in enumerate(heads):
             cells = "  ".join(f"{value:10.3f}" for value in row)
             print(f"  L{layer + 1} H{head + 1}    {cells}")
     found = {
-        f"L{layer + 1} H{head + 1}": PATTERN_LABELS[pattern]
-        for (layer, head), pattern in specialised_heads(model).items()
+        f"L{layer + 1} H{head + 1}": multi_head.PATTERN_LABELS[pattern]
+        for (layer, head), pattern in multi_head.specialised_heads(model).items()
     }
-    print(f"\nheads scoring >= {SPECIALISED_AT} on one pattern: {found or 'none'}")
+    print(f"\nheads scoring >= {multi_head.SPECIALISED_AT} on one pattern: {found or 'none'}")
     return 0
 
 
