@@ -1,6 +1,8 @@
 """Masked attention: padding and causal masks, leakage measured, and the wrong ways to mask."""
 
 import inspect
+from enum import Enum
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -19,6 +21,7 @@ from lab.masked_attention import (
     LeakageProbe,
     MaskingConfig,
     MaskKind,
+    PaddedBatch,
     PaddingSide,
     Precision,
     batch_attention,
@@ -43,6 +46,7 @@ MASK_PANEL = 140  # pixels of cells for the small mask beside it (positions as l
 HALF = 320  # pixels of cells for one of two charts side by side
 
 Sentences = tuple[tuple[str, ...], ...]
+MemberT = TypeVar("MemberT", bound=Enum)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -111,26 +115,39 @@ def draw_weights(attention: BatchAttention, sentence: int, title: str, max_width
     )
 
 
+def choose_member(label: str, default: MemberT, *, key: str, help: str) -> MemberT:
+    """One member of ``default``'s enum, shown (and kept in the address) by its value."""
+    members = list(type(default))
+    return ui.segmented(
+        label, members, default, key=key, format_func=lambda item: item.value, help=help
+    )
+
+
+def choose_sentence(label: str, batch: PaddedBatch, *, key: str, default: int = 0) -> int:
+    """A sentence of the batch, chosen by its words; an edited sentence stays chosen."""
+    labels = [prose.sentence_label(tokens, index) for index, tokens in enumerate(batch.tokens)]
+    return ui.choose(
+        label,
+        labels,
+        key=key,
+        default=default,
+        fallback=lambda old: prose.same_sentence(labels, old),
+    )
+
+
 ui.page_header(SLUG)
 code = sources()
 with st.container(border=True):
     kind_col, side_col, d_col, seed_col = st.columns([3.3, 1.2, 1.35, 0.8], gap="medium")
     with kind_col:
-        kind = ui.segmented(
-            "Mask",
-            list(MaskKind),
-            MaskKind.PADDING,
-            key="mask",
-            format_func=lambda item: item.value,
-            help="Which keys each query may look at.",
+        kind = choose_member(
+            "Mask", MaskKind.PADDING, key="mask", help="Which keys each query may look at."
         )
     with side_col:
-        side = ui.segmented(
+        side = choose_member(
             "Pad on the",
-            list(PaddingSide),
             PaddingSide.RIGHT,
             key="side",
-            format_func=lambda item: item.value,
             help="Right: after the words (training, encoders). Left: before them "
             "(batched generation, so every sentence ends at the same position).",
         )
@@ -283,15 +300,9 @@ def leakage_section(
 ) -> None:
     """Change one token and measure how far every output of its sentence moves."""
     batch = pad_batch(sentences, padding_side=side)
-    labels = [prose.sentence_label(tokens, index) for index, tokens in enumerate(batch.tokens)]
     choose_col, position_col, word_col = st.columns([1.6, 1.2, 1], gap="medium")
     with choose_col:
-        sentence = ui.choose(
-            "Sentence to edit",
-            labels,
-            key="edit",
-            fallback=lambda old: prose.same_sentence(labels, old),
-        )
+        sentence = choose_sentence("Sentence to edit", batch, key="edit")
     tokens = batch.tokens[sentence]
     last = batch.last_real(sentence)
     with position_col:
@@ -351,16 +362,9 @@ def wrong_ways_section(
 ) -> None:
     """The four ways of masking on the same scores, side by side."""
     batch = pad_batch(sentences, padding_side=side)
-    labels = [prose.sentence_label(tokens, index) for index, tokens in enumerate(batch.tokens)]
     sentence_col, fill_col, precision_col = st.columns([1.6, 1.3, 1], gap="medium")
     with sentence_col:
-        sentence = ui.choose(
-            "Scores of",
-            labels,
-            key="scores",
-            default=batch.most_padded(),
-            fallback=lambda old: prose.same_sentence(labels, old),
-        )
+        sentence = choose_sentence("Scores of", batch, key="scores", default=batch.most_padded())
     with fill_col:
         fill = ui.segmented(
             "Big negative fill",
@@ -371,12 +375,10 @@ def wrong_ways_section(
             help="What people write instead of -inf.",
         )
     with precision_col:
-        precision = ui.segmented(
+        precision = choose_member(
             "Precision",
-            list(Precision),
             Precision.FLOAT32,
             key="precision",
-            format_func=lambda item: item.value,
             help="float16 (half precision) is what models use on GPUs to save memory.",
         )
     pad_rows = ui.toggle(

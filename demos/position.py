@@ -2,6 +2,7 @@
 
 import numpy as np
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from app import exercises, ui
 from app.charts import draw
@@ -9,6 +10,7 @@ from lab import charts
 from lab.position import (
     MAX_SENTENCE_D_MODEL,
     MAX_TOKENS,
+    DiagonalProfile,
     PermutationCheck,
     PositionEffect,
     RotaryScoreGrid,
@@ -53,6 +55,46 @@ def rotary_grid(size: int, length: int, seed: int, base: float) -> RotaryScoreGr
 
 def gap_text(gap: float) -> str:
     return "0 exactly" if gap == 0 else f"{gap:.1e}" if gap < 1e-6 else f"{gap:.3f}"
+
+
+def numbered_heatmap(matrix: np.ndarray, title: str, axes: tuple[str, str, str], **options) -> None:
+    """A signed heatmap with rows and columns numbered from 0 (positions or dimensions).
+
+    ``axes`` holds the titles of the rows, of the columns and of the values.
+    """
+    rows, cols = matrix.shape
+    row_title, col_title, value_title = axes
+    draw(
+        charts.heatmap,
+        matrix,
+        [str(i) for i in range(rows)],
+        [str(j) for j in range(cols)],
+        title=title,
+        signed=True,
+        row_title=row_title,
+        col_title=col_title,
+        value_title=value_title,
+        **options,
+    )
+
+
+def grid_by_offset(
+    matrix: np.ndarray,
+    profile: DiagonalProfile,
+    titles: tuple[str, str],
+    axes: tuple[str, str, str],
+    profile_value: str,
+) -> DeltaGenerator:
+    """An (L × L) grid of positions beside the values along its diagonals.
+
+    ``titles``: of the grid and of the profile. Returns the right column, for the notes.
+    """
+    left, right = st.columns(2, gap="large")
+    with left:
+        numbered_heatmap(matrix, titles[0], axes, max_width=300)
+    with right:
+        draw(offset_profile, profile, title=titles[1], value_title=profile_value, width=330)
+    return right
 
 
 ui.page_header(SLUG)
@@ -180,16 +222,10 @@ with base_col:
         "Base b", BASES, 10000.0, key="base", format_func=lambda value: f"{value:,.0f}"
     )
 encoding = sinusoidal_positions(length, width, base=base)
-draw(
-    charts.heatmap,
+numbered_heatmap(
     encoding,
-    [str(p) for p in range(length)],
-    [str(j) for j in range(width)],
-    title=f"PE   ({length} positions × {width} dimensions)",
-    signed=True,
-    row_title="position p",
-    col_title="dimension",
-    value_title="PE",
+    f"PE   ({length} positions × {width} dimensions)",
+    ("position p", "dimension", "PE"),
     domain=(-1.0, 1.0),
     cell_size=14,
     max_width=700,
@@ -207,22 +243,13 @@ with right:
     )
 similarity = position_similarity(length, width, base=base)
 profile = similarity_by_offset(length, width, base=base)
-left, right = st.columns(2, gap="large")
-with left:
-    draw(
-        charts.heatmap,
-        similarity,
-        [str(p) for p in range(length)],
-        [str(p) for p in range(length)],
-        title=f"PE·PEᵀ   ({length} × {length})",
-        signed=True,
-        row_title="position m",
-        col_title="position n",
-        value_title="PE[m]·PE[n]",
-        max_width=300,
-    )
-with right:
-    draw(offset_profile, profile, title="PE·PEᵀ by offset", value_title="similarity", width=330)
+with grid_by_offset(
+    similarity,
+    profile,
+    (f"PE·PEᵀ   ({length} × {length})", "PE·PEᵀ by offset"),
+    ("position m", "position n", "PE[m]·PE[n]"),
+    "similarity",
+):
     st.markdown(
         "The similarity of two positions depends only on how far apart they are: every "
         f"diagonal of the heatmap is constant (largest spread {profile.max_spread:.1e}), "
@@ -237,28 +264,13 @@ st.markdown(
     "depends on the difference of their angles, so on m − n only."
 )
 grid = rotary_grid(width, length, int(seed), base)
-left, right = st.columns(2, gap="large")
-with left:
-    draw(
-        charts.heatmap,
-        grid.scores,
-        [str(p) for p in range(length)],
-        [str(p) for p in range(length)],
-        title=f"Score of q at m and k at n   ({length} × {length})",
-        signed=True,
-        row_title="query position m",
-        col_title="key position n",
-        value_title="score",
-        max_width=300,
-    )
-with right:
-    draw(
-        offset_profile,
-        grid.by_offset,
-        title="The rotary scores by offset",
-        value_title="score",
-        width=330,
-    )
+with grid_by_offset(
+    grid.scores,
+    grid.by_offset,
+    (f"Score of q at m and k at n   ({length} × {length})", "The rotary scores by offset"),
+    ("query position m", "key position n", "score"),
+    "score",
+):
     st.markdown(
         f"Constant along every diagonal (largest spread {grid.by_offset.max_spread:.1e}); "
         f"on the main diagonal every score equals the unrotated q·k = "

@@ -161,8 +161,9 @@ class PaddedBatch:
         token (if there is none, among all).
         """
         lens = np.asarray(self.valid_lens)
-        if with_words and (lens > 0).any():
-            lens = np.where(lens > 0, lens, self.S + 1)  # an empty sentence never wins
+        if with_words:
+            # An empty sentence never wins; if all are empty, all tie and the first wins.
+            lens = np.where(lens > 0, lens, np.inf)
         return int(np.argmin(lens))
 
     def replaced(self, sentence: int, position: int, token: str) -> PaddedBatch:
@@ -394,6 +395,6 @@ def batch_attention(
     scores = np.matmul(q, np.swapaxes(k, -1, -2)) * scale  # (B, S, S)
     allowed = attention_mask(kind, batch.valid_lens, batch.S, batch.padding_side)  # (B, S, S)
     output, weights = scaled_dot_product_attention(
-        q, k, v, mask=None if kind is MaskKind.NONE else allowed, scale=scale
-    )  # (B, S, Ev), (B, S, S)
+        q, k, v, mask=allowed, scale=scale
+    )  # (B, S, Ev), (B, S, S); under NONE every entry of `allowed` is True
     return BatchAttention(batch, kind, x, q, k, v, scores, allowed, weights, output)

@@ -119,7 +119,7 @@ def stored_fill_value(fill: float, dtype: DTypeLike) -> float:
     converted to type c10::Half without overflow".)
     """
     with np.errstate(over="ignore"):  # the overflow to -inf is what we want to show
-        return float(np.asarray(fill, dtype=np.float64).astype(dtype))
+        return float(np.asarray(fill, dtype=dtype))
 
 
 def softmax_fill_large_negative(
@@ -147,9 +147,7 @@ def softmax_fill_large_negative(
     """
     allowed = as_bool("mask", mask)
     fill_value = np.asarray(stored_fill_value(fill, dtype), dtype=dtype)
-    filled = np.where(
-        allowed, as_real("scores", scores, dtype=np.float64).astype(dtype), fill_value
-    )
+    filled = np.where(allowed, as_real("scores", scores, dtype=dtype), fill_value)
     return naive_softmax(filled)
 
 
@@ -206,9 +204,7 @@ class MethodResult:
         The tolerance covers float16 rounding; a lost weight of a few percent
         (the multiply-after-softmax mistake) is far outside it.
         """
-        rows = ~self.fully_masked
-        if not rows.any():
-            return True
+        rows = ~self.fully_masked  # (L,); if there is none, each np.all below is over nothing: True
         sums = self.row_sums[rows]
         return bool(
             np.all(np.isfinite(sums))

@@ -40,15 +40,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from lab.checks import FloatArray, as_real, check_float, check_int
-from lab.position.compute import (
-    DEFAULT_BASE,
-    MAX_D_MODEL,
-    MAX_LENGTH,
-    DiagonalProfile,
-    diagonal_profile,
-    pair_frequencies,
-)
+import lab.position.compute as sinusoidal
+from lab.checks import FloatArray, as_real, check_int
 
 
 @dataclass(frozen=True)
@@ -74,11 +67,13 @@ class RotaryScoreGrid:
     rotated_queries: FloatArray
     rotated_keys: FloatArray
     scores: FloatArray
-    by_offset: DiagonalProfile
+    by_offset: sinusoidal.DiagonalProfile
     unrotated_score: float
 
 
-def rotary(x: ArrayLike, positions: ArrayLike, *, base: float = DEFAULT_BASE) -> FloatArray:
+def rotary(
+    x: ArrayLike, positions: ArrayLike, *, base: float = sinusoidal.DEFAULT_BASE
+) -> FloatArray:
     """Rotary position embedding of queries or keys, interleaved pairs.
 
     For each pair ``i < E // 2`` and row ``l`` at position ``p = positions[l]``:
@@ -99,7 +94,6 @@ def rotary(x: ArrayLike, positions: ArrayLike, *, base: float = DEFAULT_BASE) ->
     """
     values = as_real("x", x, min_ndim=2, finite=True, dtype=np.float64)
     where = as_real("positions", positions, ndim=1, finite=True, dtype=np.float64)
-    base = check_float("base", base, positive=True)
     length, size = values.shape[-2:]
     if where.shape[0] != length:
         raise ValueError(
@@ -109,14 +103,15 @@ def rotary(x: ArrayLike, positions: ArrayLike, *, base: float = DEFAULT_BASE) ->
     if size == 0:
         raise ValueError("x has size 0 in its last axis; rotary needs at least one feature (E)")
     pairs = size // 2
-    theta = pair_frequencies(size, base=base)[:pairs]  # (E // 2,)
+    # pair_frequencies also checks that base > 0.
+    theta = sinusoidal.pair_frequencies(size, base=base)[:pairs]  # (E // 2,)
     angles = where[:, None] * theta  # (L, E // 2)
     cos, sin = np.cos(angles), np.sin(angles)
-    even = values[..., 0 : 2 * pairs : 2]  # (..., L, E // 2)
-    odd = values[..., 1 : 2 * pairs : 2]  # (..., L, E // 2)
+    even = values[..., 0 : 2 * pairs : 2]  # (..., L, E // 2), without an odd E's last column
+    odd = values[..., 1::2]  # (..., L, E // 2): there are E // 2 odd columns for any E
     rotated = values.copy()  # the copy carries the unpaired last column of an odd E
     rotated[..., 0 : 2 * pairs : 2] = even * cos - odd * sin
-    rotated[..., 1 : 2 * pairs : 2] = even * sin + odd * cos
+    rotated[..., 1::2] = even * sin + odd * cos
     return rotated
 
 
@@ -130,14 +125,14 @@ def random_query_key(size: int, *, seed: int = 0) -> tuple[FloatArray, FloatArra
     Returns:
         ``(query, key)``.
     """
-    size = check_int("size", size, minimum=1, maximum=MAX_D_MODEL)
+    size = check_int("size", size, minimum=1, maximum=sinusoidal.MAX_D_MODEL)
     seed = check_int("seed", seed, minimum=0)
     query, key = np.random.default_rng(seed).standard_normal((2, size))
     return query, key
 
 
 def rotary_score_grid(
-    query: ArrayLike, key: ArrayLike, length: int, *, base: float = DEFAULT_BASE
+    query: ArrayLike, key: ArrayLike, length: int, *, base: float = sinusoidal.DEFAULT_BASE
 ) -> RotaryScoreGrid:
     """Scores of a fixed query at position ``m`` against a fixed key at ``n``, for all ``m, n < L``.
 
@@ -161,8 +156,8 @@ def rotary_score_grid(
             f"query has size {q.shape[0]} but key has {k.shape[0]}; "
             "a dot product needs them the same size E"
         )
-    check_int("query size", q.shape[0], minimum=1, maximum=MAX_D_MODEL)
-    length = check_int("length", length, minimum=1, maximum=MAX_LENGTH)
+    check_int("query size", q.shape[0], minimum=1, maximum=sinusoidal.MAX_D_MODEL)
+    length = check_int("length", length, minimum=1, maximum=sinusoidal.MAX_LENGTH)
     positions = np.arange(length)  # (L,)
     rotated_queries = rotary(np.broadcast_to(q, (length, q.shape[0])), positions, base=base)
     rotated_keys = rotary(np.broadcast_to(k, (length, k.shape[0])), positions, base=base)
@@ -174,6 +169,6 @@ def rotary_score_grid(
         rotated_queries=rotated_queries,
         rotated_keys=rotated_keys,
         scores=scores,
-        by_offset=diagonal_profile(scores),
+        by_offset=sinusoidal.diagonal_profile(scores),
         unrotated_score=float(q @ k),
     )

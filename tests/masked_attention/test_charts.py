@@ -7,24 +7,12 @@ import json
 import numpy as np
 import pytest
 
+import lab.masked_attention.charts as mask_charts
 from lab import charts
 from lab.attention import causal_mask, masked_softmax
 from lab.masked_attention import PAD, naive_masked_softmax, pad_batch
-from lab.masked_attention.charts import (
-    OUTLINE_COLOR,
-    PAD_COLOR,
-    REAL_COLOR,
-    ZERO_COLOR,
-    batch_grid,
-    leakage_heatmap,
-    mask_heatmap,
-    method_heatmap,
-    short_token,
-)
+from tests.masked_attention.examples import ALLOWED, SCORES
 from tests.vega import assert_valid, dataset
-
-SCORES = np.array([[2.0, 1.0, -1.0, 0.5], [0.3, -0.2, 1.5, 0.0], [1.0, 2.0, 3.0, 4.0]])
-ALLOWED = np.array([[True, True, False, False], [True, False, True, True], [False] * 4])
 
 
 def layers(spec: dict) -> list[dict]:
@@ -49,23 +37,27 @@ def assert_accessible(spec: dict) -> None:
 
 
 def test_short_token():
-    assert short_token("<pad>") == "<pad>"
-    assert short_token("abcdefghi") == "abcdefghi"
-    assert short_token("abcdefghij") == "abcdefgh…"
+    assert mask_charts.short_token("<pad>") == "<pad>"
+    assert mask_charts.short_token("abcdefghi") == "abcdefghi"
+    assert mask_charts.short_token("abcdefghij") == "abcdefgh…"
 
 
 def test_batch_grid_has_a_cell_per_token_and_greys_the_padding():
     batch = pad_batch([("the", "cat"), ("a",)])
-    spec = batch_grid(batch.tokens, batch.real, title="batch", cell_width=50)
+    spec = mask_charts.batch_grid(batch.tokens, batch.real, title="batch", cell_width=50)
     assert_valid(spec)
     assert_accessible(spec)
     rows = dataset(spec)
     assert len(rows) == 4
     pad_cell = next(row for row in rows if row["sentence"] == 1 and row["position"] == 1)
     assert pad_cell["token"] == PAD and pad_cell["kind"] == "padding"
-    assert pad_cell["fill"] == PAD_COLOR == charts.MASKED_COLOR
+    assert pad_cell["fill"] == mask_charts.PAD_COLOR == charts.MASKED_COLOR
     word = next(row for row in rows if row["sentence"] == 0 and row["position"] == 1)
-    assert (word["token"], word["kind"], word["fill"]) == ("cat", "real token", REAL_COLOR)
+    assert (word["token"], word["kind"], word["fill"]) == (
+        "cat",
+        "real token",
+        mask_charts.REAL_COLOR,
+    )
     assert [row["sentence_label"] for row in rows] == ["sentence 1"] * 2 + ["sentence 2"] * 2
     assert spec["width"] == {"step": 50}
     assert spec["encoding"]["y"]["axis"]["labelExpr"] == charts.labels_expr(
@@ -81,7 +73,7 @@ def test_batch_grid_has_a_cell_per_token_and_greys_the_padding():
 
 def test_batch_grid_shortens_long_tokens_but_keeps_them_whole_in_the_tooltip():
     batch = pad_batch([("antidisestablishment",)])
-    rows = dataset(batch_grid(batch.tokens, batch.real, row_labels=["one"]))
+    rows = dataset(mask_charts.batch_grid(batch.tokens, batch.real, row_labels=["one"]))
     assert rows[0]["token"] == "antidisestablishment" and rows[0]["shown"] == "antidise…"
     assert rows[0]["sentence_label"] == "one"
 
@@ -89,19 +81,19 @@ def test_batch_grid_shortens_long_tokens_but_keeps_them_whole_in_the_tooltip():
 def test_batch_grid_rejects_mismatched_input():
     batch = pad_batch([("the", "cat"), ("a",)])
     with pytest.raises(ValueError) as error:
-        batch_grid(batch.tokens[:1], batch.real)
+        mask_charts.batch_grid(batch.tokens[:1], batch.real)
     assert str(error.value) == "tokens must be 2 rows of 2 tokens, like real"
     with pytest.raises(ValueError) as error:
-        batch_grid(batch.tokens, batch.real.astype(int))
+        mask_charts.batch_grid(batch.tokens, batch.real.astype(int))
     assert str(error.value) == "real must be boolean (True/False), got dtype int64"
     with pytest.raises(ValueError) as error:
-        batch_grid(batch.tokens, batch.real, row_labels=["only one"])
+        mask_charts.batch_grid(batch.tokens, batch.real, row_labels=["only one"])
     assert str(error.value) == "row_labels has 1 labels but the data has 2"
 
 
 def test_mask_heatmap_marks_forbidden_cells_as_masked():
     allowed = causal_mask(3)
-    spec = mask_heatmap(allowed, list("abc"), list("abc"), title="causal")
+    spec = mask_charts.mask_heatmap(allowed, list("abc"), list("abc"), title="causal")
     assert_valid(spec)
     assert_accessible(spec)
     rows = dataset(spec)
@@ -114,16 +106,16 @@ def test_mask_heatmap_marks_forbidden_cells_as_masked():
     assert any(layer["mark"].get("color") == charts.MASKED_COLOR for layer in layers(spec))
     assert any(layer["mark"].get("text") == "×" for layer in layers(spec))
     with pytest.raises(ValueError) as error:
-        mask_heatmap(allowed.astype(float), list("abc"), list("abc"))
+        mask_charts.mask_heatmap(allowed.astype(float), list("abc"), list("abc"))
     assert str(error.value) == "allowed must be boolean (True/False), got dtype float64"
     with pytest.raises(ValueError) as error:
-        mask_heatmap(np.ones(3, dtype=bool), list("abc"), list("abc"))
+        mask_charts.mask_heatmap(np.ones(3, dtype=bool), list("abc"), list("abc"))
     assert str(error.value) == "allowed must be a matrix, got shape (3,)"
 
 
 def test_mask_heatmap_writes_true_only_in_big_cells():
-    small = mask_heatmap(causal_mask(3), list("abc"), list("abc"), cell_size=20)
-    big = mask_heatmap(causal_mask(3), list("abc"), list("abc"), cell_size=40)
+    small = mask_charts.mask_heatmap(causal_mask(3), list("abc"), list("abc"), cell_size=20)
+    big = mask_charts.mask_heatmap(causal_mask(3), list("abc"), list("abc"), cell_size=40)
     assert not any(
         layer["mark"]["type"] == "text" and "text" not in layer["mark"] for layer in layers(small)
     )
@@ -149,7 +141,7 @@ def test_the_page_weights_turn_long_key_labels_instead_of_hiding_them():
 
 def test_method_heatmap_shows_nan_and_keeps_masked_values_visible():
     weights = naive_masked_softmax(SCORES, ALLOWED)
-    spec = method_heatmap(weights, ALLOWED, list("abc"), list("wxyz"), title="naive")
+    spec = mask_charts.method_heatmap(weights, ALLOWED, list("abc"), list("wxyz"), title="naive")
     assert_valid(spec)
     assert_accessible(spec)
     rows = dataset(spec)
@@ -168,7 +160,7 @@ def test_method_heatmap_shows_nan_and_keeps_masked_values_visible():
     assert first["text"] == format(weights[0, 0], ".2f")
     assert any(layer["mark"].get("color") == charts.ALARM_COLOR for layer in layers(spec))
     outline = [layer for layer in layers(spec) if layer["mark"].get("strokeDash")]
-    assert len(outline) == 1 and outline[0]["mark"]["stroke"] == OUTLINE_COLOR
+    assert len(outline) == 1 and outline[0]["mark"]["stroke"] == mask_charts.OUTLINE_COLOR
     assert outline[0]["transform"] == [{"filter": "datum.outlined"}]
     # The outline lies under the numbers, so they stay readable.
     kinds = [layer["mark"]["type"] for layer in layers(spec)]
@@ -187,7 +179,7 @@ def test_method_heatmap_shows_nan_and_keeps_masked_values_visible():
 def test_method_heatmap_rejects_mismatched_shapes():
     weights = naive_masked_softmax(SCORES, ALLOWED)
     with pytest.raises(ValueError) as error:
-        method_heatmap(weights, ALLOWED[:2], list("abc"), list("wxyz"))
+        mask_charts.method_heatmap(weights, ALLOWED[:2], list("abc"), list("wxyz"))
     assert str(error.value) == (
         "weights and allowed must be matrices of one shape, got (3, 4) and (2, 4)"
     )
@@ -195,7 +187,7 @@ def test_method_heatmap_rejects_mismatched_shapes():
 
 def test_leakage_heatmap_marks_exact_zeros_and_the_changed_position():
     changes = np.array([[0.1, 0.2, 1.0], [0.0, 0.0, 1.0]])
-    spec = leakage_heatmap(
+    spec = mask_charts.leakage_heatmap(
         changes, ["none", "causal"], ["a", "b", "c"], 2, highlight="causal", title="leak"
     )
     assert_valid(spec)
@@ -212,7 +204,7 @@ def test_leakage_heatmap_marks_exact_zeros_and_the_changed_position():
     # The darkest cells (the changed column) get white numbers, the pale ones ink.
     assert {row["ink"] for row in rows if row["col"] == 2} == {"white"}
     assert {row["ink"] for row in rows if row["col"] < 2} == {charts.INK}
-    assert any(layer["mark"].get("color") == ZERO_COLOR for layer in layers(spec))
+    assert any(layer["mark"].get("color") == mask_charts.ZERO_COLOR for layer in layers(spec))
     scale = layers(spec)[0]["encoding"]["color"]["scale"]
     assert scale == {"scheme": "oranges", "domain": [0.0, 1.0]}
     # Column labels are two lines, position then token, so long tokens stay narrow.
@@ -231,17 +223,17 @@ def test_leakage_heatmap_marks_exact_zeros_and_the_changed_position():
 def test_leakage_heatmap_rejects_bad_input():
     changes = np.array([[0.1, 0.2, 1.0], [0.0, 0.0, 1.0]])
     with pytest.raises(ValueError) as error:
-        leakage_heatmap(changes, ["none"], ["a", "b", "c"], 0)
+        mask_charts.leakage_heatmap(changes, ["none"], ["a", "b", "c"], 0)
     assert str(error.value) == "changes must be (1, 3) (kinds × positions), got (2, 3)"
     with pytest.raises(ValueError) as error:
-        leakage_heatmap(-changes, ["none", "causal"], ["a", "b", "c"], 0)
+        mask_charts.leakage_heatmap(-changes, ["none", "causal"], ["a", "b", "c"], 0)
     assert str(error.value) == "changes must be non-negative numbers"
     with pytest.raises(ValueError) as error:
-        leakage_heatmap(changes, ["none", "causal"], ["a", "b", "c"], 3)
+        mask_charts.leakage_heatmap(changes, ["none", "causal"], ["a", "b", "c"], 3)
     assert str(error.value) == "changed_position must lie in [0, 2], got 3"
 
 
 def test_leakage_heatmap_of_all_zeros_keeps_a_usable_scale():
-    spec = leakage_heatmap(np.zeros((1, 2)), ["causal"], ["a", "b"], 1)
+    spec = mask_charts.leakage_heatmap(np.zeros((1, 2)), ["causal"], ["a", "b"], 1)
     assert_valid(spec)
     assert layers(spec)[0]["encoding"]["color"]["scale"]["domain"] == [0.0, 1.0]

@@ -5,25 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import lab.masked_attention.compute as compute
 from lab.exercises import ChoiceAnswer, NumberAnswer, check_choice, check_number
-from lab.masked_attention import (
-    MaskingConfig,
-    MaskKind,
-    PaddingSide,
-    batch_attention,
-    leakage_probe,
-    pad_batch,
-    page_exercises,
-)
-
-DEFAULTS = (
-    ("the", "cat", "sat", "on", "the", "mat"),
-    ("dogs", "bark"),
-    ("a", "small", "bird", "sings"),
-)
+from lab.masked_attention import MaskingConfig, MaskKind, PaddingSide, leakage_probe, page_exercises
+from tests.masked_attention.examples import SENTENCES
 
 
-def by_key(sentences=DEFAULTS, config: MaskingConfig | None = None):
+def by_key(sentences=SENTENCES, config: MaskingConfig | None = None):
     exercises = page_exercises(sentences, config or MaskingConfig())
     return {exercise.key: exercise for exercise in exercises}
 
@@ -33,7 +21,7 @@ def right_option(exercise) -> str:
 
 
 def test_five_exercises_each_with_a_hint_and_an_explanation():
-    exercises = page_exercises(DEFAULTS, MaskingConfig())
+    exercises = page_exercises(SENTENCES, MaskingConfig())
     assert [exercise.key for exercise in exercises] == [
         "share",
         "last_word",
@@ -50,8 +38,10 @@ def test_five_exercises_each_with_a_hint_and_an_explanation():
 @pytest.mark.parametrize("side", list(PaddingSide))
 def test_the_share_on_padding_is_the_largest_real_row_under_none(seed, side):
     config = MaskingConfig(d_model=6, seed=seed, padding_side=side)
-    exercise = by_key(DEFAULTS, config)["share"]
-    none = batch_attention(pad_batch(DEFAULTS, padding_side=side), MaskKind.NONE, config)
+    exercise = by_key(SENTENCES, config)["share"]
+    none = compute.batch_attention(
+        compute.pad_batch(SENTENCES, padding_side=side), MaskKind.NONE, config
+    )
     real = none.batch.real[1]
     share = none.weight_on_padding[1][real].max()
     assert isinstance(exercise.answer, NumberAnswer)
@@ -69,7 +59,7 @@ def test_the_share_on_padding_is_the_largest_real_row_under_none(seed, side):
 def test_the_last_word_answer_is_the_set_of_masks_that_leak_nothing():
     exercise = by_key()["last_word"]
     assert right_option(exercise) == "*causal* and *padding + causal*"
-    probe = leakage_probe(pad_batch(DEFAULTS), 0, 5, "dog")
+    probe = leakage_probe(compute.pad_batch(SENTENCES), 0, 5, "dog")
     assert f"*none*: up to {probe.max_earlier(MaskKind.NONE):.3g}" in exercise.explanation
     assert "*causal*: exactly 0" in exercise.explanation
     assert "**5 · mat**" in exercise.question and "5 earlier positions" in exercise.question
@@ -88,7 +78,7 @@ def test_a_changed_pad_is_safe_under_causal_only_on_the_right():
     exercise = by_key()["pad_token"]
     assert right_option(exercise) == "Safe on the right, not on the left"
     for side in PaddingSide:
-        batch = pad_batch(DEFAULTS, padding_side=side)
+        batch = compute.pad_batch(SENTENCES, padding_side=side)
         pad = int(np.flatnonzero(~batch.real[1])[0])
         config = MaskingConfig(padding_side=side)
         moved = leakage_probe(batch, 1, pad, "dog", config).max_at(MaskKind.CAUSAL, batch.real[1])
@@ -103,13 +93,13 @@ def test_an_emptied_sentence_is_zeros_under_padding_and_uniform_under_none():
     assert (
         right_option(exercise) == "*padding*: all zeros · *none*: uniform, 1/6 on every `<pad>` key"
     )
-    emptied = pad_batch((DEFAULTS[0], DEFAULTS[1], ()))
-    padding = batch_attention(emptied, MaskKind.PADDING).weights[2]
-    none = batch_attention(emptied, MaskKind.NONE).weights[2]
+    emptied = compute.pad_batch((SENTENCES[0], SENTENCES[1], ()))
+    padding = compute.batch_attention(emptied, MaskKind.PADDING).weights[2]
+    none = compute.batch_attention(emptied, MaskKind.NONE).weights[2]
     assert np.all(padding == 0)
     np.testing.assert_allclose(none, 1 / 6, rtol=1e-12)
     # A sentence already empty on screen is the one asked about, with no instruction.
-    already = by_key((DEFAULTS[0], (), DEFAULTS[2]))["empty"]
+    already = by_key((SENTENCES[0], (), SENTENCES[2]))["empty"]
     assert already.question.startswith("Look at sentence 2's weights")
 
 

@@ -9,17 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import lab.masked_attention.compute as compute
+import lab.masked_attention.leakage as leakage
 from lab.embeddings import embed, projection_matrices
-from lab.masked_attention import (
-    PAD,
-    MaskingConfig,
-    MaskKind,
-    PaddingSide,
-    batch_attention,
-    leakage_probe,
-    output_change,
-    pad_batch,
-)
+from lab.masked_attention import PAD, MaskingConfig, MaskKind, PaddingSide
 from lab.text import tokenize
 
 SENTENCES = ("the cat sat on the mat", "dogs bark", "a small bird sings", "")
@@ -46,20 +39,42 @@ def unmasked_outputs(tokens: tuple[str, ...], d_model: int, seed: int) -> np.nda
 def test_output_change():
     before = np.zeros((3, 2))
     after = np.array([[0.0, 0.0], [0.5, -2.0], [0.0, 1e-300]])
-    np.testing.assert_array_equal(output_change(before, after), [0.0, 2.0, 1e-300])
-    np.testing.assert_array_equal(output_change(np.zeros((2, 0)), np.zeros((2, 0))), [0.0, 0.0])
+    np.testing.assert_array_equal(leakage.output_change(before, after), [0.0, 2.0, 1e-300])
+    np.testing.assert_array_equal(
+        leakage.output_change(np.zeros((2, 0)), np.zeros((2, 0))), [0.0, 0.0]
+    )
     with pytest.raises(ValueError) as error:
-        output_change(np.zeros((3, 2)), np.zeros((2, 2)))
+        leakage.output_change(np.zeros((3, 2)), np.zeros((2, 2)))
     assert str(error.value) == "before has shape (3, 2) but after has (2, 2)"
     with pytest.raises(ValueError) as error:
-        output_change(np.zeros(3), np.zeros(3))
+        leakage.output_change(np.zeros(3), np.zeros(3))
     assert str(error.value) == ("outputs need a position axis and a feature axis, got shape (3,)")
+    with pytest.raises(ValueError) as error:
+        leakage.output_change([["a"]], np.zeros((1, 1)))
+    assert str(error.value) == "before must hold real numbers, got dtype <U1"
+    with pytest.raises(ValueError) as error:
+        leakage.output_change(np.zeros((1, 1)), [[True]])
+    assert str(error.value) == "after must hold real numbers, got dtype bool"
+
+
+def test_output_change_keeps_every_leading_axis():
+    """Batched outputs (B, L, Ev): the change is taken over the last axis only."""
+    before = np.zeros((2, 3, 4))
+    after = np.arange(24.0).reshape(2, 3, 4) * np.array([1.0, -1.0, 1.0, -1.0])
+    change = leakage.output_change(before, after)
+    assert change.shape == (2, 3)
+    # Row [b, l] holds 4 (4 b + l) ... 4 (4 b + l) + 3 up to sign: the largest is the last.
+    np.testing.assert_array_equal(change, [[3.0, 7.0, 11.0], [15.0, 19.0, 23.0]])
+    empty = leakage.output_change(np.zeros((2, 3, 0)), np.zeros((2, 3, 0)))
+    assert empty.shape == (2, 3)
+    assert np.all(empty == 0.0)
+    assert leakage.output_change(np.zeros((2, 0)), np.zeros((2, 0))).shape == (2,)
 
 
 def test_an_unmasked_batch_moves_the_earlier_outputs_by_the_amount_computed_by_hand():
     """The measure is not always 0: without a causal mask the earlier outputs do move."""
-    batch = pad_batch(tokens_of(*SENTENCES[:3]))
-    probe = leakage_probe(batch, 0, 5, "dog", config_for(PaddingSide.RIGHT))
+    batch = compute.pad_batch(tokens_of(*SENTENCES[:3]))
+    probe = leakage.leakage_probe(batch, 0, 5, "dog", config_for(PaddingSide.RIGHT))
     before = unmasked_outputs(batch.tokens[0], 4, 0)
     after = unmasked_outputs(("the", "cat", "sat", "on", "the", "dog"), 4, 0)
     by_hand = np.abs(after - before).max(axis=-1)  # (6,)
@@ -73,9 +88,9 @@ def test_an_unmasked_batch_moves_the_earlier_outputs_by_the_amount_computed_by_h
 
 def test_changing_the_last_word_leaks_backwards_only_without_a_causal_mask():
     for side in PaddingSide:
-        batch = pad_batch(tokens_of(*SENTENCES), padding_side=side)
+        batch = compute.pad_batch(tokens_of(*SENTENCES), padding_side=side)
         last = batch.last_real(0)
-        probe = leakage_probe(batch, 0, last, "dog", config_for(side))
+        probe = leakage.leakage_probe(batch, 0, last, "dog", config_for(side))
         assert probe.old_token == "mat" and probe.new_token == "dog"
         assert probe.changes.shape == (len(MaskKind), batch.S)
         assert probe.kinds == tuple(MaskKind) and probe.tokens == batch.tokens[0]
@@ -90,10 +105,12 @@ def test_changing_the_last_word_leaks_backwards_only_without_a_causal_mask():
 
 def test_garbage_in_the_padding_reaches_real_words_only_without_a_padding_mask():
     for side in PaddingSide:
-        batch = pad_batch(tokens_of("the cat sat on the mat", "dogs bark"), padding_side=side)
+        batch = compute.pad_batch(
+            tokens_of("the cat sat on the mat", "dogs bark"), padding_side=side
+        )
         pad_position = 3 if side is PaddingSide.RIGHT else 0
         assert batch.tokens[1][pad_position] == PAD
-        probe = leakage_probe(batch, 1, pad_position, "zebra", config_for(side))
+        probe = leakage.leakage_probe(batch, 1, pad_position, "zebra", config_for(side))
         real = batch.real[1]
         assert probe.max_at(MaskKind.PADDING, real) == 0.0
         assert probe.max_at(MaskKind.PADDING_AND_CAUSAL, real) == 0.0
@@ -104,8 +121,8 @@ def test_garbage_in_the_padding_reaches_real_words_only_without_a_padding_mask()
 
 
 def test_max_at_over_no_position_is_zero_and_max_earlier_at_position_zero_is_zero():
-    batch = pad_batch(tokens_of("dogs bark"))
-    probe = leakage_probe(batch, 0, 0, "cats")
+    batch = compute.pad_batch(tokens_of("dogs bark"))
+    probe = leakage.leakage_probe(batch, 0, 0, "cats")
     assert probe.earlier(MaskKind.NONE).shape == (0,)
     assert probe.max_earlier(MaskKind.NONE) == 0.0
     assert probe.max_at(MaskKind.NONE, [False, False]) == 0.0
@@ -113,14 +130,14 @@ def test_max_at_over_no_position_is_zero_and_max_earlier_at_position_zero_is_zer
 
 
 def test_leakage_probe_checks_its_arguments():
-    batch = pad_batch(tokens_of(*SENTENCES))
+    batch = compute.pad_batch(tokens_of(*SENTENCES))
     with pytest.raises(ValueError) as error:
-        leakage_probe(batch, 0, 0, "")
+        leakage.leakage_probe(batch, 0, 0, "")
     assert str(error.value) == "new_token must be a non-empty token"
     with pytest.raises(ValueError) as error:
-        leakage_probe(batch, 0, 99, "x")
+        leakage.leakage_probe(batch, 0, 99, "x")
     assert str(error.value) == "position must lie in [0, 5], got 99"
-    probe = leakage_probe(batch, 0, 1, "x", kinds=(MaskKind.CAUSAL,))
+    probe = leakage.leakage_probe(batch, 0, 1, "x", kinds=(MaskKind.CAUSAL,))
     assert probe.changes.shape == (1, batch.S)
     with pytest.raises(ValueError) as error:
         probe.row(MaskKind.NONE)
@@ -128,6 +145,22 @@ def test_leakage_probe_checks_its_arguments():
     with pytest.raises(ValueError) as error:
         probe.max_at(MaskKind.CAUSAL, [True])
     assert str(error.value) == "positions must have shape (6,), got (1,)"
+    with pytest.raises(ValueError) as error:
+        probe.max_at(MaskKind.CAUSAL, [1, 0, 0, 0, 0, 0])
+    assert str(error.value) == "positions must be boolean (True/False), got dtype int64"
+    kind_error = "kind must be one of 'none', 'padding', 'causal', 'padding + causal', got 'future'"
+    with pytest.raises(ValueError) as error:
+        probe.row("future")
+    assert str(error.value) == kind_error
+    with pytest.raises(ValueError) as error:
+        leakage.leakage_probe(batch, 0, 1, "x", kinds=("causal", "future"))
+    assert str(error.value) == kind_error
+    pair = leakage.leakage_probe(batch, 0, 1, "x", kinds=("none", MaskKind.CAUSAL))
+    assert pair.kinds == (MaskKind.NONE, MaskKind.CAUSAL)
+    np.testing.assert_array_equal(pair.row("causal"), probe.row(MaskKind.CAUSAL))
+    with pytest.raises(ValueError) as error:
+        pair.row(MaskKind.PADDING)
+    assert str(error.value) == "this probe compared 'none', 'causal' only, not 'padding'"
 
 
 @st.composite
@@ -137,7 +170,7 @@ def leakage_case(draw):
     sentences = [tuple(draw(words) for _ in range(length)) for length in lengths]
     sentence = draw(st.integers(0, len(sentences) - 1))
     side = draw(st.sampled_from(list(PaddingSide)))
-    batch = pad_batch(sentences, padding_side=side)
+    batch = compute.pad_batch(sentences, padding_side=side)
     position = draw(st.integers(0, batch.S - 1))
     new_token = draw(st.sampled_from(["zebra", "quantum", PAD]))
     seed = draw(st.integers(0, 50))
@@ -149,7 +182,7 @@ def leakage_case(draw):
 @given(leakage_case())
 def test_property_a_causal_mask_leaks_exactly_nothing_backwards(case):
     batch, sentence, position, new_token, config = case
-    probe = leakage_probe(batch, sentence, position, new_token, config)
+    probe = leakage.leakage_probe(batch, sentence, position, new_token, config)
     for kind in (MaskKind.CAUSAL, MaskKind.PADDING_AND_CAUSAL):
         assert np.all(probe.earlier(kind) == 0.0)
     if batch.tokens[sentence][position] != new_token:
@@ -158,19 +191,21 @@ def test_property_a_causal_mask_leaks_exactly_nothing_backwards(case):
         assert probe.row(MaskKind.NONE)[position] > 0
     # Other sentences of the batch never change, whatever the mask.
     for kind in MaskKind:
-        before = batch_attention(batch, kind, config).output
-        after = batch_attention(batch.replaced(sentence, position, new_token), kind, config)
+        before = compute.batch_attention(batch, kind, config).output
+        after = compute.batch_attention(batch.replaced(sentence, position, new_token), kind, config)
         others = np.arange(batch.B) != sentence
         np.testing.assert_array_equal(before[others], after.output[others])
 
 
 def test_the_changed_position_stays_put_only_when_its_row_may_look_at_nothing():
     """The page's caption: the changed output moves unless its row is fully masked."""
-    batch = pad_batch(tokens_of("the cat sat on", "dogs bark"), padding_side=PaddingSide.LEFT)
+    batch = compute.pad_batch(
+        tokens_of("the cat sat on", "dogs bark"), padding_side=PaddingSide.LEFT
+    )
     config = config_for(PaddingSide.LEFT)
-    probe = leakage_probe(batch, 1, 0, "zebra", config)  # a <pad> before every word
-    empty = batch_attention(batch, MaskKind.PADDING_AND_CAUSAL, config).fully_masked[1, 0]
+    probe = leakage.leakage_probe(batch, 1, 0, "zebra", config)  # a <pad> before every word
+    empty = compute.batch_attention(batch, MaskKind.PADDING_AND_CAUSAL, config).fully_masked[1, 0]
     assert empty and probe.row(MaskKind.PADDING_AND_CAUSAL)[0] == 0.0
     for kind in (MaskKind.NONE, MaskKind.PADDING, MaskKind.CAUSAL):
-        assert not batch_attention(batch, kind, config).fully_masked[1, 0]
+        assert not compute.batch_attention(batch, kind, config).fully_masked[1, 0]
         assert probe.row(kind)[0] > 0

@@ -7,19 +7,11 @@ import json
 
 import pytest
 
+import lab.masked_attention as masked
+import tests.apptest_util as pages
 from lab import attention as lab_attention
-from lab.masked_attention import (
-    MaskingConfig,
-    MaskKind,
-    PaddingSide,
-    Precision,
-    batch_attention,
-    leakage_probe,
-    pad_batch,
-    prose,
-)
+from lab.masked_attention import MaskKind, PaddingSide, Precision
 from lab.masked_attention.torch_masks import torch_masked_attention, torch_multihead_attention
-from tests.apptest_util import address_notes, assert_clean, charts, run_page, texts
 
 PAGE = "demos/masked_attention.py"
 DEFAULTS = (
@@ -31,9 +23,7 @@ DEFAULTS = (
 DEFAULT_CHARTS = 2 + 1 + 3 * 2 + 1 + 4
 
 
-@pytest.fixture
-def app():
-    return run_page(PAGE)
+app = pages.page_fixture(PAGE)
 
 
 def set_sentences(app, *sentences: str):
@@ -44,18 +34,18 @@ def set_sentences(app, *sentences: str):
 
 
 def test_default_page_shows_every_section(app):
-    assert_clean(app)
+    pages.assert_clean(app)
     assert app.title[0].value == "Masked attention"
     assert app.segmented_control(key="mask").value is MaskKind.PADDING
     assert app.segmented_control(key="side").value is PaddingSide.RIGHT
     assert app.segmented_control(key="sentences").value == 3
-    assert len(charts(app)) == DEFAULT_CHARTS
+    assert len(pages.charts(app)) == DEFAULT_CHARTS
     headers = [header.value for header in app.header]
     assert [header[:3] for header in headers] == ["1 ·", "2 ·", "3 ·", "4 ·"]
     assert len(app.latex) >= 1
     subheaders = [item.value for item in app.subheader]
     assert "What to notice" in subheaders and "Try this" in subheaders
-    page_text = texts(app)
+    page_text = pages.texts(app)
     assert "valid_lens = [6, 2, 4]" in page_text
     # Leakage at the defaults: the last word of sentence 1, numbers for every mask.
     assert "*causal*: the earlier positions (5) changed by **exactly 0**" in page_text
@@ -65,15 +55,15 @@ def test_default_page_shows_every_section(app):
 
 
 def test_the_first_screen_states_the_point_with_the_data(app):
-    attention = batch_attention(pad_batch(DEFAULTS), MaskKind.PADDING)
-    assert prose.glance(attention, 1) in texts(app)
-    assert json.loads(charts(app)[0].proto.spec)["title"] == (
+    attention = masked.batch_attention(masked.pad_batch(DEFAULTS), MaskKind.PADDING)
+    assert masked.prose.glance(attention, 1) in pages.texts(app)
+    assert json.loads(pages.charts(app)[0].proto.spec)["title"] == (
         "Weights, sentence 2, mask padding (6 × 6)"
     )
     app.segmented_control(key="mask").set_value(MaskKind.NONE).run()
-    none = batch_attention(pad_batch(DEFAULTS), MaskKind.NONE)
+    none = masked.batch_attention(masked.pad_batch(DEFAULTS), MaskKind.NONE)
     share = none.weight_on_padding[1][none.batch.real[1]].max()
-    assert f"Its real words put up to **{share:.1%}** of their attention" in texts(app)
+    assert f"Its real words put up to **{share:.1%}** of their attention" in pages.texts(app)
 
 
 def test_the_code_shown_is_the_code_that_runs(app):
@@ -88,10 +78,14 @@ def test_the_code_shown_is_the_code_that_runs(app):
 
 
 def test_the_accuracy_claims_are_on_the_page(app):
-    page_text = texts(app)
-    for claim in (prose.WRONG_WAYS_INTRO, prose.HALF_PRECISION, prose.TORCH_EMPTY_ROWS):
+    page_text = pages.texts(app)
+    for claim in (
+        masked.prose.WRONG_WAYS_INTRO,
+        masked.prose.HALF_PRECISION,
+        masked.prose.TORCH_EMPTY_ROWS,
+    ):
         assert claim in page_text  # each one checked against torch in the unit tests
-    assert "`need_weights=True`, its default" in prose.TORCH_EMPTY_ROWS
+    assert "`need_weights=True`, its default" in masked.prose.TORCH_EMPTY_ROWS
     assert "key_padding_mask` and boolean `attn_mask` mean the opposite" in page_text
 
 
@@ -100,39 +94,39 @@ def test_every_mask_on_either_side(app, side):
     app.segmented_control(key="side").set_value(side).run()
     for kind in MaskKind:
         app.segmented_control(key="mask").set_value(kind).run()
-        assert_clean(app)
-        assert len(charts(app)) >= 2 + 1 + 3 * 2 + 1
-        assert f"**Mask: {kind.value}.**" in texts(app)
+        pages.assert_clean(app)
+        assert len(pages.charts(app)) >= 2 + 1 + 3 * 2 + 1
+        assert f"**Mask: {kind.value}.**" in pages.texts(app)
 
 
 def test_left_padding_with_padding_and_causal_explains_the_empty_pad_rows(app):
     app.segmented_control(key="mask").set_value(MaskKind.PADDING_AND_CAUSAL)
     app.segmented_control(key="side").set_value(PaddingSide.LEFT).run()
-    assert_clean(app)
-    assert "left padding puts these `<pad>` queries before every real word" in texts(app)
+    pages.assert_clean(app)
+    assert "left padding puts these `<pad>` queries before every real word" in pages.texts(app)
 
 
 def test_left_padding_with_causal_alone_lets_the_words_read_the_padding(app):
     app.segmented_control(key="mask").set_value(MaskKind.CAUSAL)
     app.segmented_control(key="side").set_value(PaddingSide.LEFT).run()
-    assert_clean(app)
-    assert "the causal mask does not hide it" in texts(app)
+    pages.assert_clean(app)
+    assert "the causal mask does not hide it" in pages.texts(app)
 
 
 @pytest.mark.parametrize("size", [2, 4])
 def test_batch_sizes(app, size):
     app.segmented_control(key="sentences").set_value(size).run()
-    assert_clean(app)
+    pages.assert_clean(app)
     assert len(app.text_input) == size + 1 + 1  # the sentences, the new token, an answer box
-    assert len(charts(app)) == 2 + 1 + size * 2 + 1 + 4
+    assert len(pages.charts(app)) == 2 + 1 + size * 2 + 1 + 4
 
 
 def test_a_sentence_with_no_token_explains_its_rows(app):
     set_sentences(app, "the cat sat", "", "a bird")
     for kind in MaskKind:
         app.segmented_control(key="mask").set_value(kind).run()
-        assert_clean(app)
-        page_text = texts(app)
+        pages.assert_clean(app)
+        page_text = pages.texts(app)
         assert "Sentence 2** is empty" in page_text
         assert "Empty: all `<pad>`, valid length 0." in page_text
         if kind.padding:
@@ -144,50 +138,47 @@ def test_a_sentence_with_no_token_explains_its_rows(app):
 
 def test_every_sentence_empty_shows_a_message_and_no_chart(app):
     set_sentences(app, "", "   ")
-    assert_clean(app)
-    assert "Every sentence is empty" in texts(app)
-    assert charts(app) == []
+    pages.assert_clean(app)
+    assert "Every sentence is empty" in pages.texts(app)
+    assert pages.charts(app) == []
 
 
 def test_one_word_sentences(app):
     set_sentences(app, "hello", "world")
-    assert_clean(app)
-    assert "valid_lens = [1, 1]" in texts(app)
-    assert "no earlier position and no other real word" in texts(app)
-    assert charts(app)
+    pages.assert_clean(app)
+    assert "valid_lens = [1, 1]" in pages.texts(app)
+    assert "no earlier position and no other real word" in pages.texts(app)
+    assert pages.charts(app)
     # No sentence is shorter than another: the exercises that need padding say to reset.
     assert "Press **Reset this page** first" in " ".join(item.value for item in app.markdown)
 
 
 def test_a_very_long_sentence_is_cut_with_a_warning(app):
     set_sentences(app, " ".join(["word"] * 50), "short one")
-    assert_clean(app)
+    pages.assert_clean(app)
     assert any("50 tokens" in item.value for item in app.warning)
-    assert "(B, S) = (2, 10)" in texts(app)
+    assert "(B, S) = (2, 10)" in pages.texts(app)
 
 
 @pytest.mark.parametrize(
     "sentence",
     [
         "<pad> <pad>",
-        "Café déjà vu, naïve! 🦊🦊",
-        "<script>alert('x')</script> <b>bold</b>",
+        *pages.ODD_TEXTS,
         "**not bold** [x](y) $x$",
     ],
 )
 def test_odd_sentences(app, sentence):
     set_sentences(app, sentence, "dogs bark")
-    assert_clean(app)
-    assert charts(app)
-    assert not any(getattr(item, "allow_html", False) for item in app.markdown)
+    pages.assert_typed_text_shown_safely(app)
 
 
 @pytest.mark.parametrize(("d_model", "seed"), [(1, 0), (16, 9999)])
 def test_embedding_size_and_seed_at_their_extremes(app, d_model, seed):
     app.slider(key="d").set_value(d_model)
     app.number_input(key="seed").set_value(seed).run()
-    assert_clean(app)
-    assert len(charts(app)) == DEFAULT_CHARTS
+    pages.assert_clean(app)
+    assert len(pages.charts(app)) == DEFAULT_CHARTS
 
 
 def test_leakage_of_a_changed_pad_token(app):
@@ -196,8 +187,8 @@ def test_leakage_of_a_changed_pad_token(app):
     assert app.selectbox(key="position").value == "1 · bark"
     # ... and a <pad> can be changed instead: only the padding mask protects the words.
     app.selectbox(key="position").set_value("4 · <pad>").run()
-    assert_clean(app)
-    page_text = texts(app)
+    pages.assert_clean(app)
+    page_text = pages.texts(app)
     assert "▶ *padding*: the real words (2) changed by **exactly 0**" in page_text
     assert "*none*: the real words (2) moved by up to" in page_text
 
@@ -207,7 +198,7 @@ def test_leakage_position_follows_the_padding_side(app):
     app.selectbox(key="edit").select_index(2).run()
     assert app.selectbox(key="position").value == "5 · sings"
     app.segmented_control(key="side").set_value(PaddingSide.RIGHT).run()
-    assert_clean(app)
+    pages.assert_clean(app)
     # The old label no longer exists ("5 · <pad>" now): back to the last real word.
     assert app.selectbox(key="position").value == "3 · sings"
     assert app.selectbox(key="edit").value.startswith("Sentence 3:")
@@ -216,21 +207,21 @@ def test_leakage_position_follows_the_padding_side(app):
 def test_editing_the_chosen_sentence_keeps_it_chosen(app):
     app.selectbox(key="edit").select_index(1).run()
     app.text_input(key="sentence_2").set_value("cats purr loudly").run()
-    assert_clean(app)
+    pages.assert_clean(app)
     assert app.selectbox(key="edit").value == "Sentence 2: cats purr loudly"
     assert app.selectbox(key="position").value == "2 · loudly"
 
 
 def test_leakage_word_that_is_empty_or_already_there(app):
     app.text_input(key="token").set_value("  ").run()
-    assert_clean(app)
-    assert "Type a word" in texts(app)
+    pages.assert_clean(app)
+    assert "Type a word" in pages.texts(app)
     app.text_input(key="token").set_value("MAT").run()
-    assert_clean(app)
-    assert "is already at position 5" in texts(app)
+    pages.assert_clean(app)
+    assert "is already at position 5" in pages.texts(app)
     app.text_input(key="token").set_value("two words").run()
-    assert_clean(app)
-    assert "Only one token is swapped in" in texts(app)
+    pages.assert_clean(app)
+    assert "Only one token is swapped in" in pages.texts(app)
 
 
 def test_choices_stay_valid_when_the_batch_shrinks(app):
@@ -238,7 +229,7 @@ def test_choices_stay_valid_when_the_batch_shrinks(app):
     app.selectbox(key="edit").select_index(3).run()
     app.selectbox(key="scores").select_index(3).run()
     set_sentences(app, "one", "two")
-    assert_clean(app)
+    pages.assert_clean(app)
     assert app.selectbox(key="edit").value == "Sentence 1: one"
     assert app.selectbox(key="position").value == "0 · one"
     # Sentence 4 is gone: the choice fell back to the sentence with the most padding
@@ -251,8 +242,8 @@ def test_wrong_ways_with_every_fill_and_precision(app, precision):
     app.segmented_control(key="precision").set_value(precision).run()
     for fill in (-1e9, -1e6, -1e4):  # the wrong-way fills the page offers, on purpose
         app.segmented_control(key="fill").set_value(fill).run()
-        assert_clean(app)
-        page_text = texts(app)
+        pages.assert_clean(app)
+        page_text = pages.texts(app)
         if precision is Precision.FLOAT16 and fill < -65504:
             # The fill overflowed to -inf, so its empty rows are NaN like the plain softmax.
             assert page_text.count("Rows with no allowed key: **NaN**") == 2
@@ -265,25 +256,25 @@ def test_wrong_ways_with_every_fill_and_precision(app, precision):
 
 def test_wrong_ways_without_empty_rows_or_without_any_mask(app):
     app.toggle(key="pad_rows").set_value(False).run()
-    assert_clean(app)
-    assert "No row is fully masked here" in texts(app)
+    pages.assert_clean(app)
+    assert "No row is fully masked here" in pages.texts(app)
     # With no empty row, -1e9 is right on every row of this sentence, and the title says so.
-    titles = [json.loads(chart.proto.spec)["title"] for chart in charts(app)]
+    titles = [json.loads(chart.proto.spec)["title"] for chart in pages.charts(app)]
     assert "✓  fill with -1e9 in float32" in titles
     app.segmented_control(key="mask").set_value(MaskKind.NONE).run()
-    assert_clean(app)
-    assert "nothing is masked in this sentence" in texts(app)
-    assert len(charts(app)) == 2 + 1 + 3 * 2 + 1  # no wrong-way charts to compare
+    pages.assert_clean(app)
+    assert "nothing is masked in this sentence" in pages.texts(app)
+    assert len(pages.charts(app)) == 2 + 1 + 3 * 2 + 1  # no wrong-way charts to compare
 
 
 def test_wrong_ways_on_a_sentence_without_padding(app):
     app.selectbox(key="scores").select_index(0).run()
-    assert_clean(app)
+    pages.assert_clean(app)
     # "the cat sat on the mat" is the longest: with the padding mask nothing is masked.
-    assert "nothing is masked in this sentence" in texts(app)
+    assert "nothing is masked in this sentence" in pages.texts(app)
     app.segmented_control(key="mask").set_value(MaskKind.CAUSAL).run()
-    assert_clean(app)
-    assert "No row is fully masked here" in texts(app)
+    pages.assert_clean(app)
+    assert "No row is fully masked here" in pages.texts(app)
 
 
 def test_the_address_reproduces_a_view():
@@ -299,9 +290,7 @@ def test_the_address_reproduces_a_view():
         "precision": "float16",
         "fill": "-10000",
     }
-    app = run_page(PAGE, query=query)
-    assert_clean(app)
-    assert address_notes(app) == []
+    app = pages.run_at_address(PAGE, query)
     assert app.segmented_control(key="mask").value is MaskKind.CAUSAL
     assert app.segmented_control(key="side").value is PaddingSide.LEFT
     assert app.slider(key="d").value == 8 and app.number_input(key="seed").value == 42
@@ -311,14 +300,14 @@ def test_the_address_reproduces_a_view():
     assert app.segmented_control(key="precision").value is Precision.FLOAT16
     assert app.segmented_control(key="fill").value == -1e4
     # A number on the page is the lab's for exactly this view.
-    config = MaskingConfig(d_model=8, seed=42, padding_side=PaddingSide.LEFT)
-    batch = pad_batch((("the", "dog", "ran", "home"), ("it", "slept")), padding_side="left")
-    probe = leakage_probe(batch, 1, 3, "dog", config)
+    config = masked.MaskingConfig(d_model=8, seed=42, padding_side=PaddingSide.LEFT)
+    batch = masked.pad_batch((("the", "dog", "ran", "home"), ("it", "slept")), padding_side="left")
+    probe = masked.leakage_probe(batch, 1, 3, "dog", config)
     moved = probe.max_earlier(MaskKind.NONE)
-    assert f"*none*: the earlier positions (3) moved by up to **{moved:.3g}**" in texts(app)
-    attention = batch_attention(batch, MaskKind.CAUSAL, config)
+    assert f"*none*: the earlier positions (3) moved by up to **{moved:.3g}**" in pages.texts(app)
+    attention = masked.batch_attention(batch, MaskKind.CAUSAL, config)
     share = attention.weight_on_padding[1][batch.real[1]].max()
-    assert f"up to **{share:.1%}** of their attention" in texts(app)
+    assert f"up to **{share:.1%}** of their attention" in pages.texts(app)
 
 
 def test_a_hostile_address_opens_the_page_with_defaults_and_notes():
@@ -334,10 +323,7 @@ def test_a_hostile_address_opens_the_page_with_defaults_and_notes():
         "precision": "float8",
         "pad_rows": "maybe",
     }
-    app = run_page(PAGE, query=query)
-    assert_clean(app)
-    notes = address_notes(app)
-    assert len(notes) == len(query)
+    app, notes = pages.run_at_hostile_address(PAGE, query, notes=len(query))
     assert notes[0] == (
         "The link set **Mask** to “lookahead”, which is not one of none, padding, causal, "
         "padding + causal. The page uses **padding**."
@@ -350,14 +336,14 @@ def test_a_hostile_address_opens_the_page_with_defaults_and_notes():
     assert app.selectbox(key="edit").value == "Sentence 1: " + "x" * 27 + "…"
     assert app.segmented_control(key="fill").value == -1e9
     assert app.toggle(key="pad_rows").value is True
-    assert len(charts(app)) == DEFAULT_CHARTS
+    assert len(pages.charts(app)) == DEFAULT_CHARTS
 
 
 def test_reset_puts_every_control_back():
-    app = run_page(PAGE, query={"d": "9", "mask": "none", "fill": "-1e6"})
+    app = pages.run_page(PAGE, query={"d": "9", "mask": "none", "fill": "-1e6"})
     app.text_input(key="sentence_1").set_value("a b c").run()
     app.button(key="reset_page").click().run()
-    assert_clean(app)
+    pages.assert_clean(app)
     assert app.slider(key="d").value == 4
     assert app.segmented_control(key="mask").value is MaskKind.PADDING
     assert app.segmented_control(key="fill").value == -1e9
@@ -372,10 +358,10 @@ def answer(app, key: str, value: str):
 
 
 def test_exercises_check_answers_computed_from_the_screen(app):
-    none = batch_attention(pad_batch(DEFAULTS), MaskKind.NONE)
+    none = masked.batch_attention(masked.pad_batch(DEFAULTS), MaskKind.NONE)
     share = none.weight_on_padding[1][none.batch.real[1]].max()
     answer(app, "share", f"{share:.1%}")
-    assert_clean(app)
+    pages.assert_clean(app)
     assert "Right." in [item.value for item in app.success]
     answer(app, "last_word", "*causal* and *padding + causal*")
     answer(app, "pad_token", "Safe on the right, not on the left")
@@ -389,7 +375,9 @@ def test_exercises_check_answers_computed_from_the_screen(app):
     # A new seed changes the share: the answer given before is re-checked against it.
     answer(app, "share", f"{share:.1%}")
     app.number_input(key="seed").set_value(3).run()
-    moved = batch_attention(pad_batch(DEFAULTS), MaskKind.NONE, MaskingConfig(seed=3))
+    moved = masked.batch_attention(
+        masked.pad_batch(DEFAULTS), MaskKind.NONE, masked.MaskingConfig(seed=3)
+    )
     new_share = moved.weight_on_padding[1][moved.batch.real[1]].max()
     assert abs(new_share - share) > 0.001
     assert any(item.value.startswith("Not quite") for item in app.error)

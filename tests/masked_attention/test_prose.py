@@ -5,29 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lab.masked_attention import (
-    MaskingConfig,
-    MaskingMethod,
-    MaskKind,
-    PaddingSide,
-    Precision,
-    batch_attention,
-    compare_masking_methods,
-    leakage_probe,
-    pad_batch,
-    prose,
-)
-
-SENTENCES = (
-    ("the", "cat", "sat", "on", "the", "mat"),
-    ("dogs", "bark"),
-    ("a", "small", "bird", "sings"),
-)
+import lab.masked_attention as masked
+from lab.masked_attention import MaskingMethod, MaskKind, PaddingSide, Precision, prose
+from tests.masked_attention.examples import SENTENCES
 
 
 def attention_of(kind, side=PaddingSide.RIGHT, sentences=SENTENCES):
-    return batch_attention(
-        pad_batch(sentences, padding_side=side), kind, MaskingConfig(padding_side=side)
+    return masked.batch_attention(
+        masked.pad_batch(sentences, padding_side=side),
+        kind,
+        masked.MaskingConfig(padding_side=side),
     )
 
 
@@ -110,8 +97,8 @@ def test_sentence_notes_of_an_empty_sentence():
 
 
 def test_leakage_lines_follow_the_probe():
-    batch = pad_batch(SENTENCES)
-    probe = leakage_probe(batch, 0, 5, "dog")
+    batch = masked.pad_batch(SENTENCES)
+    probe = masked.leakage_probe(batch, 0, 5, "dog")
     text = prose.leakage_lines(probe, batch.real[0], MaskKind.CAUSAL)
     moved = probe.max_earlier(MaskKind.NONE)
     assert text.splitlines() == [
@@ -120,10 +107,10 @@ def test_leakage_lines_follow_the_probe():
         "- ▶ *causal*: the earlier positions (5) changed by **exactly 0**",
         "- *padding + causal*: the earlier positions (5) changed by **exactly 0**",
     ]
-    pad = leakage_probe(batch, 1, 4, "zebra")
+    pad = masked.leakage_probe(batch, 1, 4, "zebra")
     text = prose.leakage_lines(pad, batch.real[1], MaskKind.PADDING)
     assert "- ▶ *padding*: the real words (2) changed by **exactly 0**" in text
-    first = leakage_probe(pad_batch([("hello",), ("world",)]), 0, 0, "hi")
+    first = masked.leakage_probe(masked.pad_batch([("hello",), ("world",)]), 0, 0, "hi")
     assert prose.leakage_lines(first, [True], MaskKind.PADDING).startswith(
         "There is no earlier position"
     )
@@ -132,7 +119,7 @@ def test_leakage_lines_follow_the_probe():
 def test_method_titles_and_verdicts_follow_the_results():
     scores = np.array([[2.0, 1.0, -1.0], [0.5, 0.1, 0.3]])
     allowed = np.array([[True, True, False], [False, False, False]])
-    results = compare_masking_methods(scores, allowed)
+    results = masked.compare_masking_methods(scores, allowed)
     titles = [prose.method_title(result, -1e9, Precision.FLOAT32) for result in results]
     assert titles == [
         "✓  −inf, then a safe softmax (what lab does)",
@@ -150,7 +137,7 @@ def test_method_titles_and_verdicts_follow_the_results():
     same = prose.method_verdict(results[2], same_as_minus_inf=True)
     assert "the very same weights as −∞ in this precision." in same
     # With no empty row the fill is right on every row, and the title says so.
-    ordinary = compare_masking_methods(scores[:1], allowed[:1])
+    ordinary = masked.compare_masking_methods(scores[:1], allowed[:1])
     assert prose.method_title(ordinary[2], -1e9, Precision.FLOAT32).startswith("✓")
     assert "No row is fully masked here" in prose.method_verdict(ordinary[2])
 
@@ -158,7 +145,7 @@ def test_method_titles_and_verdicts_follow_the_results():
 def test_tables_and_caption():
     scores = np.array([[2.0, 1.0, -1.0], [0.5, 0.1, 0.3]])
     allowed = np.array([[True, True, False], [False, False, False]])
-    results = compare_masking_methods(scores, allowed, dtype=np.float16)
+    results = masked.compare_masking_methods(scores, allowed, dtype=np.float16)
     table = prose.row_sums_table(results, ["a", "b"], -1e9, Precision.FLOAT16)
     assert list(table) == [
         "query",

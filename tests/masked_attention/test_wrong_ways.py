@@ -15,76 +15,67 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+import lab.masked_attention.wrong_ways as wrong_ways
 from lab.attention import masked_softmax
 from lab.masked_attention import (
-    WRONG_FILL,
     MaskingConfig,
-    MaskingMethod,
     MaskKind,
-    MethodResult,
-    Precision,
-    RowOutcome,
     batch_attention,
-    compare_masking_methods,
-    compare_on_sentence,
-    fill_matches_minus_inf,
     mask_padding_queries,
-    naive_masked_softmax,
-    naive_softmax,
     pad_batch,
-    row_outcome,
-    softmax_fill_large_negative,
-    softmax_then_multiply_mask,
-    stored_fill_value,
 )
+from tests.masked_attention.examples import ALLOWED, SCORES
 
-SCORES = np.array([[2.0, 1.0, -1.0, 0.5], [0.3, -0.2, 1.5, 0.0], [1.0, 2.0, 3.0, 4.0]])
-ALLOWED = np.array([[True, True, False, False], [True, False, True, True], [False] * 4])
 FILLS = (-1e9, -1e6, -1e4)  # -1e9 (the classic), d2l's -1e6, and one that fits in float16
 LN3 = math.log(3.0)
 
 
 def test_the_closed_sets():
-    assert [method.value for method in MaskingMethod] == [
+    assert [method.value for method in wrong_ways.MaskingMethod] == [
         "right",
         "naive",
         "large_negative",
         "multiply",
     ]
-    assert [precision.dtype for precision in Precision] == [np.float32, np.float16]
-    assert WRONG_FILL == -1e9
+    assert [precision.dtype for precision in wrong_ways.Precision] == [np.float32, np.float16]
+    assert wrong_ways.WRONG_FILL == -1e9
 
 
 # ---------------------------------------------------------------- each way's values
 
 
 def test_naive_softmax_values_and_the_nan_of_an_empty_row():
-    np.testing.assert_allclose(naive_softmax([[0.0, LN3]]), [[0.25, 0.75]], rtol=1e-15)
-    np.testing.assert_allclose(naive_softmax([[0.0], [LN3]], axis=0), [[0.25], [0.75]])
-    assert naive_softmax(np.array([1, 1], dtype=np.int64)).dtype == np.float64
+    np.testing.assert_allclose(wrong_ways.naive_softmax([[0.0, LN3]]), [[0.25, 0.75]], rtol=1e-15)
+    np.testing.assert_allclose(wrong_ways.naive_softmax([[0.0], [LN3]], axis=0), [[0.25], [0.75]])
+    assert wrong_ways.naive_softmax(np.array([1, 1], dtype=np.int64)).dtype == np.float64
     scores = np.vstack([SCORES, np.full(4, -np.inf)])
     expected = torch.softmax(torch.tensor(scores), dim=-1).numpy()
-    np.testing.assert_allclose(naive_softmax(scores), expected, atol=1e-12, equal_nan=True)
-    assert np.isnan(naive_softmax(scores)[-1]).all()
+    np.testing.assert_allclose(
+        wrong_ways.naive_softmax(scores), expected, atol=1e-12, equal_nan=True
+    )
+    assert np.isnan(wrong_ways.naive_softmax(scores)[-1]).all()
     # The row maximum is subtracted first, so huge scores do not overflow.
-    np.testing.assert_allclose(naive_softmax([[1e308, 1e308]]), [[0.5, 0.5]])
+    np.testing.assert_allclose(wrong_ways.naive_softmax([[1e308, 1e308]]), [[0.5, 0.5]])
 
 
 def test_naive_masked_softmax_is_right_except_on_an_empty_row():
-    naive = naive_masked_softmax(SCORES, ALLOWED)
+    naive = wrong_ways.naive_masked_softmax(SCORES, ALLOWED)
     right = masked_softmax(SCORES, ALLOWED)
     np.testing.assert_array_equal(naive[:2], right[:2])  # the same arithmetic, bit for bit
     np.testing.assert_allclose(
-        naive_masked_softmax([[0.0, LN3, 5.0]], [[True, True, False]]), [[0.25, 0.75, 0.0]]
+        wrong_ways.naive_masked_softmax([[0.0, LN3, 5.0]], [[True, True, False]]),
+        [[0.25, 0.75, 0.0]],
     )
     assert np.isnan(naive[2]).all() and np.all(right[2] == 0)
 
 
 def test_multiplying_after_the_softmax_loses_the_masked_weight():
     np.testing.assert_allclose(
-        softmax_then_multiply_mask([[0.0, LN3]], [[True, False]]), [[0.25, 0.0]], rtol=1e-15
+        wrong_ways.softmax_then_multiply_mask([[0.0, LN3]], [[True, False]]),
+        [[0.25, 0.0]],
+        rtol=1e-15,
     )
-    weights = softmax_then_multiply_mask(SCORES, ALLOWED)
+    weights = wrong_ways.softmax_then_multiply_mask(SCORES, ALLOWED)
     full = torch.softmax(torch.tensor(SCORES), dim=-1).numpy()
     np.testing.assert_allclose(weights, full * ALLOWED, atol=1e-12)
     assert np.all(weights[~ALLOWED] == 0)
@@ -95,12 +86,12 @@ def test_multiplying_after_the_softmax_loses_the_masked_weight():
 
 def test_stored_fill_value_in_each_precision():
     assert np.finfo(np.float16).min == -65504
-    assert stored_fill_value(-1e9, np.float16) == -np.inf
-    assert stored_fill_value(-1e6, np.float16) == -np.inf
-    assert stored_fill_value(-1e4, np.float16) == -1e4
-    assert stored_fill_value(-65504, np.float16) == -65504
-    assert stored_fill_value(-1e9, np.float32) == -1e9
-    assert stored_fill_value(-1e6, np.float32) == -1e6  # "in float32 all three fit"
+    assert wrong_ways.stored_fill_value(-1e9, np.float16) == -np.inf
+    assert wrong_ways.stored_fill_value(-1e6, np.float16) == -np.inf
+    assert wrong_ways.stored_fill_value(-1e4, np.float16) == -1e4
+    assert wrong_ways.stored_fill_value(-65504, np.float16) == -65504
+    assert wrong_ways.stored_fill_value(-1e9, np.float32) == -1e9
+    assert wrong_ways.stored_fill_value(-1e6, np.float32) == -1e6  # "in float32 all three fit"
     # torch agrees: the cast overflows to -inf.
     assert torch.tensor(-1e9).half().item() == float("-inf")
     assert torch.tensor(-1e4).half().item() == -1e4
@@ -112,13 +103,15 @@ def test_stored_fill_value_in_each_precision():
 @pytest.mark.parametrize("fill", FILLS)
 def test_in_float32_a_big_fill_gives_the_weights_of_minus_inf_bit_for_bit(fill):
     """On every row with an allowed key; in numpy and in torch 2.13 (float32)."""
-    weights = softmax_fill_large_negative(SCORES, ALLOWED, fill=fill, dtype=np.float32)
-    minus_inf = softmax_fill_large_negative(SCORES, ALLOWED, fill=-np.inf, dtype=np.float32)
+    weights = wrong_ways.softmax_fill_large_negative(SCORES, ALLOWED, fill=fill, dtype=np.float32)
+    minus_inf = wrong_ways.softmax_fill_large_negative(
+        SCORES, ALLOWED, fill=-np.inf, dtype=np.float32
+    )
     assert weights.dtype == np.float32
     np.testing.assert_array_equal(weights[:2], minus_inf[:2])
     assert np.all(weights[:2][~ALLOWED[:2]] == 0)  # exp(fill - max) underflows to exactly 0
     np.testing.assert_allclose(weights[:2], masked_softmax(SCORES, ALLOWED)[:2], rtol=1e-6)
-    assert fill_matches_minus_inf(SCORES, ALLOWED, fill=fill, dtype=np.float32)
+    assert wrong_ways.fill_matches_minus_inf(SCORES, ALLOWED, fill=fill, dtype=np.float32)
     # The same in torch: masked_fill(~mask, fill) then softmax, against -inf.
     scores_t = torch.tensor(SCORES, dtype=torch.float32)
     ignore = ~torch.tensor(ALLOWED)
@@ -130,7 +123,7 @@ def test_in_float32_a_big_fill_gives_the_weights_of_minus_inf_bit_for_bit(fill):
 
 @pytest.mark.parametrize("fill", FILLS)
 def test_in_float32_a_big_fill_makes_a_fully_masked_row_uniform(fill):
-    weights = softmax_fill_large_negative(SCORES, ALLOWED, fill=fill, dtype=np.float32)
+    weights = wrong_ways.softmax_fill_large_negative(SCORES, ALLOWED, fill=fill, dtype=np.float32)
     np.testing.assert_allclose(weights[2], 0.25, rtol=1e-6)  # uniform, not empty
     filled = torch.tensor(SCORES, dtype=torch.float32).masked_fill(~torch.tensor(ALLOWED), fill)
     np.testing.assert_allclose(torch.softmax(filled, dim=-1)[2].numpy(), 0.25, rtol=1e-6)
@@ -146,7 +139,7 @@ def test_in_float16_minus_1e9_overflows_and_minus_1e4_fits():
     ):
         half_scores.masked_fill(ignore, -1e9)
     # Stored as -inf, the empty row is -inf - (-inf) = NaN, in numpy and in torch.
-    weights = softmax_fill_large_negative(SCORES, ALLOWED, fill=-1e9, dtype=np.float16)
+    weights = wrong_ways.softmax_fill_large_negative(SCORES, ALLOWED, fill=-1e9, dtype=np.float16)
     assert weights.dtype == np.float16
     assert np.isnan(weights[2]).all()
     minus_inf = torch.full((), -1e9).half()
@@ -154,17 +147,35 @@ def test_in_float16_minus_1e9_overflows_and_minus_1e4_fits():
     assert torch.isnan(torch_weights[2]).all()
     np.testing.assert_allclose(weights[:2], masked_softmax(SCORES, ALLOWED)[:2], atol=2e-3)
     # -1e4 fits in float16: no NaN, exact zeros on masked keys, but the empty row is uniform.
-    fits = softmax_fill_large_negative(SCORES, ALLOWED, fill=-1e4, dtype=np.float16)
+    fits = wrong_ways.softmax_fill_large_negative(SCORES, ALLOWED, fill=-1e4, dtype=np.float16)
     np.testing.assert_allclose(fits[2].astype(float), 0.25, rtol=1e-3)
     assert np.all(fits[:2][~ALLOWED[:2]] == 0)
-    assert fill_matches_minus_inf(SCORES, ALLOWED, fill=-1e4, dtype=np.float16)
+    assert wrong_ways.fill_matches_minus_inf(SCORES, ALLOWED, fill=-1e4, dtype=np.float16)
     torch_fits = torch.softmax(half_scores.masked_fill(ignore, -1e4), dim=-1)
     np.testing.assert_allclose(torch_fits[2].float().numpy(), 0.25, rtol=1e-3)
 
 
 def test_fill_matches_minus_inf_says_no_when_a_fill_is_not_negative_enough():
     # A fill of -1 is inside the scores' range, so the masked keys keep real weight.
-    assert not fill_matches_minus_inf(SCORES, ALLOWED, fill=-1.0, dtype=np.float32)
+    assert not wrong_ways.fill_matches_minus_inf(SCORES, ALLOWED, fill=-1.0, dtype=np.float32)
+
+
+def test_fill_matches_minus_inf_compares_with_minus_inf_itself():
+    # Scores as low as the fill: -1e9 is no longer "far below", -1e12 still is.
+    scores, allowed = np.array([[-1e9, -1e9]]), np.array([[True, False]])
+    assert not wrong_ways.fill_matches_minus_inf(scores, allowed, fill=-1e9, dtype=np.float64)
+    assert wrong_ways.fill_matches_minus_inf(scores, allowed, fill=-1e12, dtype=np.float64)
+    np.testing.assert_array_equal(
+        wrong_ways.softmax_fill_large_negative(scores, allowed, fill=-1e9, dtype=np.float64),
+        [[0.5, 0.5]],
+    )
+
+
+def test_fill_matches_minus_inf_on_a_batch_of_score_matrices():
+    scores = np.stack([SCORES, -SCORES])  # (2, L, S)
+    allowed = np.stack([ALLOWED, ALLOWED[::-1]])
+    assert wrong_ways.fill_matches_minus_inf(scores, allowed, fill=-1e9, dtype=np.float32)
+    assert not wrong_ways.fill_matches_minus_inf(scores, allowed, fill=-1.0, dtype=np.float32)
 
 
 @settings(max_examples=60, deadline=None)
@@ -174,8 +185,8 @@ def test_fill_matches_minus_inf_says_no_when_a_fill_is_not_negative_enough():
 )
 def test_property_in_float32_minus_1e9_equals_minus_inf_on_every_row_with_a_key(scores, allowed):
     rows = allowed.any(axis=-1)
-    big = softmax_fill_large_negative(scores, allowed, fill=-1e9, dtype=np.float32)
-    exact = softmax_fill_large_negative(scores, allowed, fill=-np.inf, dtype=np.float32)
+    big = wrong_ways.softmax_fill_large_negative(scores, allowed, fill=-1e9, dtype=np.float32)
+    exact = wrong_ways.softmax_fill_large_negative(scores, allowed, fill=-np.inf, dtype=np.float32)
     np.testing.assert_array_equal(big[rows], exact[rows])
     np.testing.assert_allclose(big[~rows], 1 / 5, rtol=1e-6)
 
@@ -185,90 +196,226 @@ def test_property_in_float32_minus_1e9_equals_minus_inf_on_every_row_with_a_key(
 
 def test_the_wrong_ways_do_not_modify_their_inputs():
     scores, allowed = SCORES.copy(), ALLOWED.copy()
-    for function in (naive_masked_softmax, softmax_then_multiply_mask):
+    for function in (wrong_ways.naive_masked_softmax, wrong_ways.softmax_then_multiply_mask):
         function(scores, allowed)
-    softmax_fill_large_negative(scores, allowed, dtype=np.float16)
-    compare_masking_methods(scores, allowed)
+    wrong_ways.softmax_fill_large_negative(scores, allowed, dtype=np.float16)
+    wrong_ways.compare_masking_methods(scores, allowed)
     np.testing.assert_array_equal(scores, SCORES)
     np.testing.assert_array_equal(allowed, ALLOWED)
 
 
 @pytest.mark.parametrize(
     ("precision", "large_negative"),
-    [(Precision.FLOAT32, RowOutcome.UNIFORM), (Precision.FLOAT16, RowOutcome.NAN)],
+    [
+        (wrong_ways.Precision.FLOAT32, wrong_ways.RowOutcome.UNIFORM),
+        (wrong_ways.Precision.FLOAT16, wrong_ways.RowOutcome.NAN),
+    ],
 )
 def test_compare_masking_methods_reports_each_failure(precision, large_negative):
-    results = compare_masking_methods(SCORES, ALLOWED, dtype=precision.dtype)
-    assert tuple(result.method for result in results) == tuple(MaskingMethod)
+    results = wrong_ways.compare_masking_methods(SCORES, ALLOWED, dtype=precision.dtype)
+    assert tuple(result.method for result in results) == tuple(wrong_ways.MaskingMethod)
     by_method = {result.method: result for result in results}
-    assert [by_method[m].fully_masked_outcome() for m in MaskingMethod] == [
-        RowOutcome.ZEROS,
-        RowOutcome.NAN,
+    assert [by_method[m].fully_masked_outcome() for m in wrong_ways.MaskingMethod] == [
+        wrong_ways.RowOutcome.ZEROS,
+        wrong_ways.RowOutcome.NAN,
         large_negative,
-        RowOutcome.ZEROS,
+        wrong_ways.RowOutcome.ZEROS,
     ]
-    assert [by_method[m].partial_rows_ok() for m in MaskingMethod] == [True, True, True, False]
-    assert [by_method[m].right_everywhere for m in MaskingMethod] == [True, False, False, False]
-    np.testing.assert_array_equal(by_method[MaskingMethod.NAIVE].nan_rows, [False, False, True])
-    assert np.all(by_method[MaskingMethod.RIGHT].masked_weight == 0)
-    np.testing.assert_allclose(by_method[MaskingMethod.RIGHT].row_sums, [1.0, 1.0, 0.0])
-    np.testing.assert_array_equal(by_method[MaskingMethod.RIGHT].fully_masked, [0, 0, 1])
+    assert [by_method[m].partial_rows_ok() for m in wrong_ways.MaskingMethod] == [
+        True,
+        True,
+        True,
+        False,
+    ]
+    assert [by_method[m].right_everywhere for m in wrong_ways.MaskingMethod] == [
+        True,
+        False,
+        False,
+        False,
+    ]
     np.testing.assert_array_equal(
-        by_method[MaskingMethod.LARGE_NEGATIVE].weights,
-        softmax_fill_large_negative(SCORES, ALLOWED, dtype=precision.dtype),
+        by_method[wrong_ways.MaskingMethod.NAIVE].nan_rows, [False, False, True]
+    )
+    assert np.all(by_method[wrong_ways.MaskingMethod.RIGHT].masked_weight == 0)
+    np.testing.assert_allclose(by_method[wrong_ways.MaskingMethod.RIGHT].row_sums, [1.0, 1.0, 0.0])
+    np.testing.assert_array_equal(by_method[wrong_ways.MaskingMethod.RIGHT].fully_masked, [0, 0, 1])
+    np.testing.assert_array_equal(
+        by_method[wrong_ways.MaskingMethod.LARGE_NEGATIVE].weights,
+        wrong_ways.softmax_fill_large_negative(SCORES, ALLOWED, dtype=precision.dtype),
     )
 
 
 def test_masked_weight_counts_what_landed_on_masked_keys():
     weights = np.array([[0.5, 0.3, 0.2]])
-    result = MethodResult(MaskingMethod.NAIVE, weights, np.array([[True, False, False]]))
+    result = wrong_ways.MethodResult(
+        wrong_ways.MaskingMethod.NAIVE, weights, np.array([[True, False, False]])
+    )
     np.testing.assert_allclose(result.masked_weight, [0.5])
     np.testing.assert_allclose(result.row_sums, [1.0])
     assert not result.partial_rows_ok()  # weight on masked keys
-    short = MethodResult(MaskingMethod.MULTIPLY, np.array([[0.99, 0.0]]), np.array([[True, False]]))
+    short = wrong_ways.MethodResult(
+        wrong_ways.MaskingMethod.MULTIPLY, np.array([[0.99, 0.0]]), np.array([[True, False]])
+    )
     assert not short.partial_rows_ok()  # sums to 0.99, outside the 1e-3 tolerance
-    close = MethodResult(
-        MaskingMethod.MULTIPLY, np.array([[0.9995, 0.0]]), np.array([[True, False]])
+    close = wrong_ways.MethodResult(
+        wrong_ways.MaskingMethod.MULTIPLY, np.array([[0.9995, 0.0]]), np.array([[True, False]])
     )
     assert close.partial_rows_ok()
+    # The tolerance is inclusive: a sum exactly `tolerance` away from 1 still passes.
+    half = wrong_ways.MethodResult(
+        wrong_ways.MaskingMethod.MULTIPLY, np.array([[0.5, 0.0]]), np.array([[True, False]])
+    )
+    assert half.partial_rows_ok(tolerance=0.5)
+    assert not half.partial_rows_ok(tolerance=0.25)
+
+
+def test_method_result_with_every_row_fully_masked():
+    """No row has an allowed key: there is no ordinary row to get wrong."""
+    allowed = np.zeros((2, 3), dtype=bool)
+    right = wrong_ways.MethodResult(wrong_ways.MaskingMethod.RIGHT, np.zeros((2, 3)), allowed)
+    assert right.partial_rows_ok()
+    assert right.fully_masked_outcome() is wrong_ways.RowOutcome.ZEROS
+    assert right.right_everywhere
+    uniform = wrong_ways.MethodResult(
+        wrong_ways.MaskingMethod.LARGE_NEGATIVE, np.full((2, 3), 1 / 3), allowed
+    )
+    assert uniform.partial_rows_ok()
+    assert uniform.fully_masked_outcome() is wrong_ways.RowOutcome.UNIFORM
+    assert not uniform.right_everywhere
 
 
 def test_method_result_without_an_empty_row_and_with_other_weights():
     allowed = ALLOWED[:2]
-    result = MethodResult(MaskingMethod.RIGHT, masked_softmax(SCORES[:2], allowed), allowed)
+    result = wrong_ways.MethodResult(
+        wrong_ways.MaskingMethod.RIGHT, masked_softmax(SCORES[:2], allowed), allowed
+    )
     assert result.fully_masked_outcome() is None and result.partial_rows_ok()
     assert result.right_everywhere
-    odd = MethodResult(MaskingMethod.RIGHT, np.array([[0.7, 0.3]]), np.array([[False, False]]))
-    assert odd.fully_masked_outcome() is RowOutcome.OTHER
+    odd = wrong_ways.MethodResult(
+        wrong_ways.MaskingMethod.RIGHT, np.array([[0.7, 0.3]]), np.array([[False, False]])
+    )
+    assert odd.fully_masked_outcome() is wrong_ways.RowOutcome.OTHER
     assert not odd.right_everywhere
 
 
 def test_row_outcome():
-    assert row_outcome(np.zeros((0, 3))) is None
-    assert row_outcome([[0.0, 0.0]]) is RowOutcome.ZEROS
-    assert row_outcome([[0.25] * 4, [0.2501] * 4]) is RowOutcome.UNIFORM
-    assert row_outcome([[0.25] * 3 + [0.26]]) is RowOutcome.OTHER
-    assert row_outcome([[np.nan, 0.0]]) is RowOutcome.NAN
+    assert wrong_ways.row_outcome(np.zeros((0, 3))) is None
+    assert wrong_ways.row_outcome([[0.0, 0.0]]) is wrong_ways.RowOutcome.ZEROS
+    assert wrong_ways.row_outcome([[0.25] * 4, [0.2501] * 4]) is wrong_ways.RowOutcome.UNIFORM
+    assert wrong_ways.row_outcome([[0.25] * 3 + [0.26]]) is wrong_ways.RowOutcome.OTHER
+    assert wrong_ways.row_outcome([[np.nan, 0.0]]) is wrong_ways.RowOutcome.NAN
+
+
+def test_row_outcome_uniform_is_a_relative_1e_3_with_no_absolute_slack():
+    # 1/4 within 1e-3 relative means within 2.5e-4; 5e-9 beyond is out (numpy's default
+    # atol of 1e-8 would let it in).
+    assert wrong_ways.row_outcome([[0.25 + 2.4999e-4] * 4]) is wrong_ways.RowOutcome.UNIFORM
+    assert wrong_ways.row_outcome([[0.25 + 2.50005e-4] * 4]) is wrong_ways.RowOutcome.OTHER
+
+
+def test_row_outcome_judges_float16_rows_in_float64():
+    # 0.2001953125 (a float16) is 1.95e-4 from 1/5, inside the 2e-4 allowed; computed in
+    # float16 itself, 1/5 and the tolerance round and the same row would count as OTHER.
+    row = np.full((1, 5), 0.2001953125, dtype=np.float16)
+    assert wrong_ways.row_outcome(row) is wrong_ways.RowOutcome.UNIFORM
+
+
+def test_row_outcome_rejects_anything_but_a_matrix_of_numbers():
+    with pytest.raises(ValueError) as error:
+        wrong_ways.row_outcome([0.25, 0.25, 0.25, 0.25])
+    assert str(error.value) == "rows must have 2 axes, got shape (4,)"
+    with pytest.raises(ValueError) as error:
+        wrong_ways.row_outcome([["a", "b"]])
+    assert str(error.value) == "rows must hold real numbers, got dtype <U1"
 
 
 def test_compare_masking_methods_rejects_bad_input():
     with pytest.raises(ValueError) as error:
-        compare_masking_methods(SCORES, ALLOWED.astype(int))
+        wrong_ways.compare_masking_methods(SCORES, ALLOWED.astype(int))
     assert str(error.value) == "allowed must be boolean (True/False), got dtype int64"
     with pytest.raises(ValueError) as error:
-        compare_masking_methods(SCORES, ALLOWED[:2])
+        wrong_ways.compare_masking_methods(SCORES, ALLOWED[:2])
     assert str(error.value) == (
         "scores and allowed must be matrices of one shape (L, S), got (3, 4) and (2, 4)"
     )
     with pytest.raises(ValueError) as error:
-        compare_masking_methods(np.where(ALLOWED, SCORES, -np.inf), ALLOWED)
+        wrong_ways.compare_masking_methods(np.where(ALLOWED, SCORES, -np.inf), ALLOWED)
     assert str(error.value) == "scores must be finite; masking is what adds -inf"
+    with pytest.raises(ValueError) as error:
+        wrong_ways.compare_masking_methods(SCORES.astype(str), ALLOWED)
+    assert str(error.value) == "scores must hold real numbers, got dtype <U32"
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: wrong_ways.naive_softmax([["a"]]), "scores must hold real numbers, got dtype <U1"),
+        (
+            lambda: wrong_ways.softmax_fill_large_negative(SCORES, ALLOWED.astype(int)),
+            "mask must be boolean (True/False), got dtype int64",
+        ),
+        (
+            lambda: wrong_ways.softmax_fill_large_negative(SCORES.astype(str), ALLOWED),
+            "scores must hold real numbers, got dtype <U32",
+        ),
+        (
+            lambda: wrong_ways.softmax_then_multiply_mask(SCORES, ALLOWED.astype(float)),
+            "mask must be boolean (True/False), got dtype float64",
+        ),
+        (
+            lambda: wrong_ways.softmax_then_multiply_mask(SCORES.astype(str), ALLOWED),
+            "scores must hold real numbers, got dtype <U32",
+        ),
+        (
+            lambda: wrong_ways.fill_matches_minus_inf(SCORES, ALLOWED.astype(int)),
+            "allowed must be boolean (True/False), got dtype int64",
+        ),
+    ],
+)
+def test_the_wrong_ways_name_the_argument_to_fix(call, message):
+    with pytest.raises(ValueError) as error:
+        call()
+    assert str(error.value) == message
+
+
+def test_softmax_then_multiply_mask_computes_in_float64():
+    scores32 = SCORES.astype(np.float32)
+    weights = wrong_ways.softmax_then_multiply_mask(scores32, ALLOWED)
+    assert weights.dtype == np.float64
+    np.testing.assert_array_equal(
+        weights, wrong_ways.softmax_then_multiply_mask(scores32.astype(np.float64), ALLOWED)
+    )
+
+
+def test_naive_masked_softmax_checks_its_inputs():
+    with pytest.raises(ValueError) as error:
+        wrong_ways.naive_masked_softmax(SCORES, ALLOWED.astype(int))
+    assert str(error.value) == "mask must be boolean (True/False), got dtype int64"
+    with pytest.raises(ValueError) as error:
+        wrong_ways.naive_masked_softmax(SCORES.astype(str), ALLOWED)
+    assert str(error.value) == "scores must hold real numbers, got dtype <U32"
+
+
+def test_float32_scores_are_compared_in_float64():
+    """Only the large-negative way computes in the chosen precision; the others in float64."""
+    scores32 = SCORES.astype(np.float32)
+    widened = scores32.astype(np.float64)
+    naive = wrong_ways.naive_masked_softmax(scores32, ALLOWED)
+    assert naive.dtype == np.float64
+    np.testing.assert_array_equal(naive, wrong_ways.naive_masked_softmax(widened, ALLOWED))
+    results = wrong_ways.compare_masking_methods(scores32, ALLOWED)
+    expected = wrong_ways.compare_masking_methods(widened, ALLOWED)
+    for result, reference in zip(results, expected, strict=True):
+        assert result.weights.dtype == reference.weights.dtype
+        np.testing.assert_array_equal(result.weights, reference.weights)
+    dtypes = [result.weights.dtype for result in results]
+    assert dtypes == [np.float64, np.float64, np.float32, np.float64]  # float32: the default dtype
 
 
 def test_compare_on_sentence_uses_the_sentence_scores_and_mask():
     batch = pad_batch([("dogs", "bark"), ("a", "small", "bird", "sings")])
     attention = batch_attention(batch, MaskKind.PADDING, MaskingConfig())
-    compared = compare_on_sentence(attention, 0, fill=-1e9, dtype=np.float32)
+    compared = wrong_ways.compare_on_sentence(attention, 0, fill=-1e9, dtype=np.float32)
     assert compared is not None
     results, same = compared
     assert same is True
@@ -277,7 +424,23 @@ def test_compare_on_sentence_uses_the_sentence_scores_and_mask():
         np.testing.assert_array_equal(result.allowed, allowed)
     np.testing.assert_array_equal(results[0].weights, masked_softmax(attention.scores[0], allowed))
     # Without masking the <pad> queries' rows, they still see the real keys.
-    unmasked = compare_on_sentence(attention, 0, mask_pad_queries=False)
+    unmasked = wrong_ways.compare_on_sentence(attention, 0, mask_pad_queries=False)
     np.testing.assert_array_equal(unmasked[0][0].allowed, attention.allowed[0])
     # Sentence 2 is the longest: under padding nothing in it is masked.
-    assert compare_on_sentence(attention, 1, mask_pad_queries=False) is None
+    assert wrong_ways.compare_on_sentence(attention, 1, mask_pad_queries=False) is None
+
+
+def test_compare_on_sentence_passes_the_fill_and_precision_to_the_bit_for_bit_check():
+    batch = pad_batch([("dogs", "bark"), ("a", "small", "bird", "sings")])
+    attention = batch_attention(batch, MaskKind.PADDING, MaskingConfig())
+    # The scores of sentence 0 lie within 0.6 of 0: a fill of -1 keeps real weight on the padding.
+    assert np.abs(attention.scores[0]).max() < 0.6
+    assert wrong_ways.compare_on_sentence(attention, 0, fill=-1.0)[1] is False
+    # exp(-200) is 1.4e-87: exactly 0 in float32, not in float64.
+    assert wrong_ways.compare_on_sentence(attention, 0, fill=-200.0, dtype=np.float32)[1] is True
+    assert wrong_ways.compare_on_sentence(attention, 0, fill=-200.0, dtype=np.float64)[1] is False
+    # exp(-50) is 2e-22: exactly 0 in float16, not in float32.
+    results, same = wrong_ways.compare_on_sentence(attention, 0, fill=-50.0, dtype=np.float16)
+    assert same is True
+    assert results[2].weights.dtype == np.float16
+    assert wrong_ways.compare_on_sentence(attention, 0, fill=-50.0, dtype=np.float32)[1] is False

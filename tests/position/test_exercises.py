@@ -4,25 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from lab.position import (
-    SentenceConfig,
-    permutation_check,
-    position_effect,
-    position_similarity,
-    random_query_key,
-    rotary_score_grid,
-    swap_permutation,
-)
+import lab.position as position
+from lab.position import SentenceConfig
 from lab.position.exercises import page_exercises
 
 
 def _items(tokens=("the", "dog", "chased", "the", "cat"), length=24, width=32):
     config = SentenceConfig()
-    order = swap_permutation(len(tokens), 0, len(tokens) - 1) if len(tokens) > 1 else [0]
-    check = permutation_check(tokens, order, config)
-    similarity = position_similarity(length, width)
-    grid = rotary_score_grid(*random_query_key(width, seed=0), length)
-    effect = position_effect(tokens, config)
+    order = position.swap_permutation(len(tokens), 0, len(tokens) - 1) if len(tokens) > 1 else [0]
+    check = position.permutation_check(tokens, order, config)
+    similarity = position.position_similarity(length, width)
+    grid = position.rotary_score_grid(*position.random_query_key(width, seed=0), length)
+    effect = position.position_effect(tokens, config)
     return {item.key: item for item in page_exercises(check, similarity, grid, effect)}, (
         check,
         similarity,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import pkgutil
 import subprocess
 import sys
@@ -47,5 +48,7 @@ def test_no_module_is_shadowed_by_a_function_of_the_same_name():
     # package (lab.position.rotary was once both), and ``from lab.position import``
     # would then hand out the wrong one.
     for module in pkgutil.iter_modules(lab.position.__path__):
+        # Import it first: the package gets a module's attribute only once it is imported.
+        importlib.import_module(f"lab.position.{module.name}")
         attribute = getattr(lab.position, module.name)
         assert isinstance(attribute, types.ModuleType), module.name

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import pytest
 
+import tests.apptest_util as pages
 from lab.position import SentenceConfig, permutation_check, position_effect, swap_permutation
-from tests.apptest_util import address_notes, assert_clean, charts, run_page, texts
 
 PAGE = "demos/position.py"
 DEFAULT = ("the", "dog", "chased", "the", "cat")
 
 
-@pytest.fixture
-def app():
-    return run_page(PAGE)
+app = pages.page_fixture(PAGE)
 
 
 def test_default_page_swaps_dog_and_cat_and_measures_both_gaps(app):
-    assert_clean(app)
+    pages.assert_clean(app)
     assert app.title[0].value == "Order and position"
     check = permutation_check(DEFAULT, swap_permutation(5, 1, 4), SentenceConfig())
     assert check.permuted_tokens == ("the", "cat", "chased", "the", "dog")
@@ -26,15 +24,15 @@ def test_default_page_swaps_dog_and_cat_and_measures_both_gaps(app):
         float(metrics["Without positions"]) < 1e-12 or metrics["Without positions"] == "0 exactly"
     )
     assert metrics["With positions"] == f"{check.with_positions.gap:.3f}"
-    assert "*the cat chased the dog*" in texts(app)
-    assert len(charts(app)) == 11
+    assert "*the cat chased the dog*" in pages.texts(app)
+    assert len(pages.charts(app)) == 11
 
 
 def test_the_repeated_word_is_reported_from_the_data(app):
     effect = position_effect(DEFAULT, SentenceConfig())
     the = effect.repeated[0]
     assert the.word == "the" and the.positions == (0, 3)
-    assert f"with positions they differ by up to {the.weights_gap_with:.3f}" in texts(app)
+    assert f"with positions they differ by up to {the.weights_gap_with:.3f}" in pages.texts(app)
 
 
 @pytest.mark.parametrize(
@@ -47,39 +45,38 @@ def test_the_repeated_word_is_reported_from_the_data(app):
     ],
 )
 def test_controls_at_their_extremes(query):
-    app = run_page(PAGE, query=query)
-    assert_clean(app)
-    assert address_notes(app) == []
-    assert len(charts(app)) == 11
+    app = pages.run_at_address(PAGE, query)
+    assert len(pages.charts(app)) == 11
 
 
 def test_one_word_cannot_be_reordered(app):
     app.text_input(key="sentence").set_value("fox").run()
-    assert_clean(app)
-    assert "One token cannot be reordered" in texts(app)
-    assert charts(app)
+    pages.assert_clean(app)
+    assert "One token cannot be reordered" in pages.texts(app)
+    assert pages.charts(app)
 
 
 def test_empty_sentence(app):
     app.text_input(key="sentence").set_value("").run()
-    assert_clean(app)
-    assert charts(app) == []
+    pages.assert_clean(app)
+    assert pages.charts(app) == []
 
 
 def test_the_address_reproduces_a_swap():
-    app = run_page(PAGE, query={"sentence": "a b c", "first": "0 · a", "second": "2 · c", "d": "4"})
-    assert_clean(app)
+    app = pages.run_page(
+        PAGE, query={"sentence": "a b c", "first": "0 · a", "second": "2 · c", "d": "4"}
+    )
+    pages.assert_clean(app)
     check = permutation_check(("a", "b", "c"), [2, 1, 0], SentenceConfig(d_model=4))
-    assert "*a b c* becomes *c b a*" in texts(app)
+    assert "*a b c* becomes *c b a*" in pages.texts(app)
     assert {item.label: item.value for item in app.metric}["With positions"] == (
         f"{check.with_positions.gap:.3f}"
     )
 
 
 def test_a_hostile_address_opens_with_defaults_and_notes():
-    app = run_page(PAGE, query={"d": "1", "base": "7", "reorder": "sideways", "width": "x"})
-    assert_clean(app)
-    assert len(address_notes(app)) == 4
+    query = {"d": "1", "base": "7", "reorder": "sideways", "width": "x"}
+    app, _ = pages.run_at_hostile_address(PAGE, query, notes=4)
     assert app.slider(key="d").value == 8
 
 
@@ -94,7 +91,7 @@ def test_exercises_are_checked_against_the_screen(app):
 
 
 def test_swapping_a_word_with_itself_is_explained():
-    app = run_page(PAGE, query={"first": "1 · dog", "second": "1 · dog"})
-    assert_clean(app)
-    assert "Pick two different words to swap." in texts(app)
+    app = pages.run_page(PAGE, query={"first": "1 · dog", "second": "1 · dog"})
+    pages.assert_clean(app)
+    assert "Pick two different words to swap." in pages.texts(app)
     assert {item.label: item.value for item in app.metric}["With positions"] == "0 exactly"

@@ -193,6 +193,26 @@ def test_score_grid_is_not_constant_across_diagonals():
     assert np.ptp(grid.by_offset.values) > 0.1
 
 
+def test_random_query_key_is_the_seeded_normal_draw():
+    query, key = random_query_key(5)  # seed 0 by default
+    expected = np.random.default_rng(0).standard_normal((2, 5))
+    np.testing.assert_array_equal(query, expected[0])
+    np.testing.assert_array_equal(key, expected[1])
+
+
+def test_score_grid_works_in_float64_whatever_the_input_precision():
+    query, key = random_query_key(6, seed=2)
+    grid = rotary_score_grid(query.astype(np.float32), key.astype(np.float32), 5)
+    query64, key64 = (
+        query.astype(np.float32).astype(np.float64),
+        key.astype(np.float32).astype(np.float64),
+    )
+    assert grid.query.dtype == grid.key.dtype == np.float64
+    assert grid.unrotated_score == float(query64 @ key64)
+    reference = rotary_score_grid(query64, key64, 5)
+    np.testing.assert_array_equal(grid.scores, reference.scores)
+
+
 def test_random_query_key_repeats_with_its_seed():
     first = random_query_key(5, seed=7)
     again = random_query_key(5, seed=7)
@@ -251,7 +271,24 @@ def test_random_query_key_repeats_with_its_seed():
             lambda: rotary_score_grid(np.ones((1, 4)), np.ones(4), 4),
             "query must have 1 axes, got shape (1, 4)",
         ),
+        (
+            lambda: rotary_score_grid([np.nan, 1.0], np.ones(2), 3),
+            "query contains NaN or infinity; every entry must be a finite number",
+        ),
+        (
+            lambda: rotary_score_grid(np.ones(2), [1.0, np.inf], 3),
+            "key contains NaN or infinity; every entry must be a finite number",
+        ),
+        (
+            lambda: rotary_score_grid(np.ones(2), ["a", "b"], 3),
+            "key must hold real numbers, got dtype <U1",
+        ),
+        (
+            lambda: rotary_score_grid(np.ones(4), np.ones((1, 4)), 4),
+            "key must have 1 axes, got shape (1, 4)",
+        ),
         (lambda: random_query_key(0), "size must be at least 1, got 0"),
+        (lambda: random_query_key(129), "size must be at most 128, got 129"),
         (lambda: random_query_key(4, seed=-1), "seed must be at least 0, got -1"),
     ],
 )
