@@ -21,6 +21,7 @@ from lab.attention import (
     scaled_dot_product_attention,
     softmax,
 )
+from tests.refusals import assert_refuses
 
 # torch's own float32 tolerances (torch.testing.assert_close defaults).
 ATOL, RTOL = 1e-5, 1.3e-6
@@ -359,9 +360,7 @@ def test_error_messages_say_what_to_fix():
         (lambda: scaled_dot_product_attention(np.ones((3, 4)), np.ones((5, 4)), np.ones((5, 2)), mask=np.full((3, 5), np.inf)), "a float mask may hold finite numbers and -inf only"),
     ]  # fmt: skip
     for call, message in cases:
-        with pytest.raises(ValueError) as error:
-            call()
-        assert str(error.value) == message
+        assert_refuses(call, message)
 
 
 def test_softmax_stability_with_a_tiny_temperature():

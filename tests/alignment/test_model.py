@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+import lab.alignment.model as model
 from lab.alignment.compute import MapReading, MisleadingStep, sentence_alignment_score
 from lab.alignment.grammar import (
     BOS,
@@ -24,28 +25,6 @@ from lab.alignment.grammar import (
     read_source,
     three_adjective_pairs,
 )
-from lab.alignment.model import (
-    AlignmentConfig,
-    MisleadingCase,
-    Scoring,
-    StoredExample,
-    TrainedAligner,
-    check_aligner_weights,
-    checkpoint_path,
-    clearest_case,
-    find_examples,
-    find_misleading,
-    greedy_decode,
-    gru_cell,
-    load_aligner,
-    misleading_example,
-    recorded_metrics,
-    save_aligner,
-    score_translations,
-    teacher_forced,
-    view_sentence,
-    weight_shapes,
-)
 from lab.alignment.train import build_module, initial_weights
 from tests.alignment.test_compute import raises_exactly
 
@@ -53,9 +32,9 @@ from tests.alignment.test_compute import raises_exactly
 ATOL = 1e-10
 
 
-@pytest.fixture(scope="module", params=list(Scoring), ids=lambda scoring: scoring.value)
-def shipped(request) -> TrainedAligner:
-    return load_aligner(request.param)
+@pytest.fixture(scope="module", params=list(model.Scoring), ids=lambda scoring: scoring.value)
+def shipped(request) -> model.TrainedAligner:
+    return model.load_aligner(request.param)
 
 
 def _torch_teacher_forced(weights, config, batch):
@@ -69,6 +48,13 @@ def _torch_teacher_forced(weights, config, batch):
     return logits.numpy(), attention.numpy()
 
 
+def _numpy_teacher_forced(weights, scoring, batch) -> model.Decoded:
+    """The numpy model teacher-forced on a padded batch of pairs."""
+    return model.teacher_forced(
+        weights, scoring, batch.source, batch.source_lengths, batch.decoder_input
+    )
+
+
 def test_gru_cell_equals_torch():
     rng = np.random.default_rng(1)
     cell = torch.nn.GRUCell(5, 3, dtype=torch.float64)
@@ -78,14 +64,14 @@ def test_gru_cell_equals_torch():
     x, h = rng.normal(size=(4, 5)), rng.normal(size=(4, 3))
     with torch.no_grad():
         expected = cell(torch.from_numpy(x), torch.from_numpy(h)).numpy()
-    ours = gru_cell(
+    ours = model.gru_cell(
         x,
         h,
         *(p.detach().numpy() for p in (cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)),
     )
     np.testing.assert_allclose(ours, expected, atol=1e-12)
     # saturating inputs: the sigmoid must neither overflow nor return NaN
-    big = gru_cell(
+    big = model.gru_cell(
         x * 1e4,
         h,
         *(p.detach().numpy() for p in (cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)),
@@ -93,14 +79,14 @@ def test_gru_cell_equals_torch():
     assert np.isfinite(big).all()
 
 
-@pytest.mark.parametrize("scoring", list(Scoring), ids=lambda scoring: scoring.value)
+@pytest.mark.parametrize("scoring", list(model.Scoring), ids=lambda scoring: scoring.value)
 def test_numpy_teacher_forcing_equals_torch_from_the_same_weights(scoring):
     # fresh random weights (not only the trained ones), a padded batch of mixed lengths
-    config = AlignmentConfig(scoring=scoring, seed=5)
+    config = model.AlignmentConfig(scoring=scoring, seed=5)
     weights = initial_weights(config)
     batch = pad_pairs(held_out_pairs()[:12])
     theirs_logits, theirs_attention = _torch_teacher_forced(weights, config, batch)
-    ours = teacher_forced(weights, scoring, batch.source, batch.source_lengths, batch.decoder_input)
+    ours = _numpy_teacher_forced(weights, scoring, batch)
     np.testing.assert_allclose(ours.logits, theirs_logits, atol=ATOL)
     np.testing.assert_allclose(ours.attention, theirs_attention, atol=ATOL)
 
@@ -109,14 +95,12 @@ def test_shipped_weights_forward_equals_torch_greedy_included(shipped):
     pairs = held_out_pairs()[:20] + three_adjective_pairs()[:10]
     batch = pad_pairs(pairs)
     theirs_logits, theirs_attention = _torch_teacher_forced(shipped.weights, shipped.config, batch)
-    ours = teacher_forced(
-        shipped.weights, shipped.scoring, batch.source, batch.source_lengths, batch.decoder_input
-    )
+    ours = _numpy_teacher_forced(shipped.weights, shipped.scoring, batch)
     np.testing.assert_allclose(ours.logits, theirs_logits, atol=ATOL)
     np.testing.assert_allclose(ours.attention, theirs_attention, atol=ATOL)
     # greedy decoding is teacher forcing on the model's own words: feed numpy's greedy
     # words back to torch, and torch must score them the same and pick the same words
-    greedy = greedy_decode(
+    greedy = model.greedy_decode(
         shipped.weights, shipped.scoring, batch.source, batch.source_lengths, max_steps=14
     )
     fed = np.concatenate([np.full((len(pairs), 1), TARGET_IDS[BOS]), greedy.tokens[:, :-1]], axis=1)
@@ -130,18 +114,9 @@ def test_shipped_weights_forward_equals_torch_greedy_included(shipped):
 def test_padding_changes_nothing_and_gets_no_weight(shipped):
     pairs = held_out_pairs()[:8]
     batch = pad_pairs(pairs)
-    together = teacher_forced(
-        shipped.weights, shipped.scoring, batch.source, batch.source_lengths, batch.decoder_input
-    )
+    together = _numpy_teacher_forced(shipped.weights, shipped.scoring, batch)
     for row, pair in enumerate(pairs):
-        alone_batch = pad_pairs([pair])
-        alone = teacher_forced(
-            shipped.weights,
-            shipped.scoring,
-            alone_batch.source,
-            alone_batch.source_lengths,
-            alone_batch.decoder_input,
-        )
+        alone = _numpy_teacher_forced(shipped.weights, shipped.scoring, pad_pairs([pair]))
         S, T = len(pair.source) + 1, len(pair.target) + 1
         np.testing.assert_allclose(together.attention[row, :T, :S], alone.attention[0], atol=1e-12)
         np.testing.assert_allclose(together.logits[row, :T], alone.logits[0], atol=1e-12)
@@ -155,17 +130,17 @@ def test_padding_changes_nothing_and_gets_no_weight(shipped):
 
 
 def test_checkpoints_are_small_tiny_and_complete(shipped):
-    npz = checkpoint_path(shipped.scoring)
+    npz = model.checkpoint_path(shipped.scoring)
     assert npz.stat().st_size + npz.with_suffix(".json").stat().st_size < 1_000_000
-    check_aligner_weights(shipped.weights, shipped.config)
+    model.check_aligner_weights(shipped.weights, shipped.config)
     assert all(value.dtype == np.float32 for value in shipped.weights.values())
     config = shipped.config
     assert max(config.encoder_size * 2, config.decoder_size, config.attention_size) <= 64
-    assert ("attention.w_v" in shipped.weights) == (shipped.scoring is Scoring.ADDITIVE)
+    assert ("attention.w_v" in shipped.weights) == (shipped.scoring is model.Scoring.ADDITIVE)
 
 
 def test_checkpoints_reproduce_their_recorded_metrics(shipped):
-    measured = recorded_metrics(shipped.weights, shipped.config)
+    measured = model.recorded_metrics(shipped.weights, shipped.config)
     assert set(shipped.metrics) == {*measured, "train_seconds"}
     for name, value in measured.items():
         assert value == pytest.approx(shipped.metrics[name], abs=1e-9), name
@@ -183,7 +158,7 @@ def test_scores_agree_with_a_sentence_by_sentence_count(shipped):
     right = total = exact = forced_right = 0
     shares = []
     for pair in pairs:
-        view = view_sentence(shipped, read_source(" ".join(pair.source)))
+        view = model.view_sentence(shipped, read_source(" ".join(pair.source)))
         reference = pair.target_tokens
         right += sum(
             t < len(view.output) and view.output[t] == word for t, word in enumerate(reference)
@@ -192,16 +167,10 @@ def test_scores_agree_with_a_sentence_by_sentence_count(shipped):
         exact += view.output == reference
         shares.append(view.on_truth.mean())
         batch = pad_pairs([pair])
-        forced = teacher_forced(
-            shipped.weights,
-            shipped.scoring,
-            batch.source,
-            batch.source_lengths,
-            batch.decoder_input,
-        )
+        forced = _numpy_teacher_forced(shipped.weights, shipped.scoring, batch)
         forced_right += int((forced.tokens[0] == batch.target[0]).sum())
     references = [word for pair in pairs for word in pair.target_tokens]
-    metrics = score_translations(shipped.weights, shipped.config, pairs)
+    metrics = model.score_translations(shipped.weights, shipped.config, pairs)
     assert metrics["token_accuracy"] == pytest.approx(right / total, abs=1e-12)
     assert metrics["sentence_accuracy"] == pytest.approx(exact / len(pairs), abs=1e-12)
     assert metrics["teacher_forced_accuracy"] == pytest.approx(forced_right / total, abs=1e-12)
@@ -226,26 +195,26 @@ def test_training_curves_end_where_the_metrics_are(shipped):
 
 
 def test_stored_misleading_examples_are_found_again(shipped):
-    assert find_examples(shipped.weights, shipped.config) == shipped.examples
+    assert model.find_examples(shipped.weights, shipped.config) == shipped.examples
     assert {example.reading for example in shipped.examples} == set(MapReading)
 
 
 def test_a_wrong_looking_map_with_the_right_word(shipped):
-    case = misleading_example(shipped, MapReading.WRONG_PLACE_RIGHT_WORD)
+    case = model.misleading_example(shipped, MapReading.WRONG_PLACE_RIGHT_WORD)
     t = case.step.step
     assert case.predicted[t] == case.pair.target[t]  # the word is right ...
     assert case.step.top_position != case.step.true_position  # ... the map points elsewhere,
     assert case.attended_word != case.true_word  # at another word, not a copy of it
     assert case.step.top_weight > 0.5 and case.step.on_truth < 0.1
     np.testing.assert_allclose(case.attention[t, case.step.true_position], case.step.on_truth)
-    if shipped.scoring is Scoring.DOT:
+    if shipped.scoring is model.Scoring.DOT:
         # the dot-product model writes the verb while hardly looking at it
         assert case.pair.source_tokens[case.step.true_position] == "follows"
         assert case.step.on_truth < 0.01
 
 
 def test_a_right_looking_map_with_the_wrong_word(shipped):
-    case = misleading_example(shipped, MapReading.RIGHT_PLACE_WRONG_WORD)
+    case = model.misleading_example(shipped, MapReading.RIGHT_PLACE_WRONG_WORD)
     t = case.step.step
     assert case.predicted[t] != case.pair.target[t]  # the word is wrong ...
     row = case.attention[t]
@@ -255,7 +224,7 @@ def test_a_right_looking_map_with_the_wrong_word(shipped):
     assert stored.pair_set is PairSet.THREE_ADJECTIVES
     assert not [
         c
-        for c in find_misleading(shipped.weights, shipped.config, held_out_pairs())
+        for c in model.find_misleading(shipped.weights, shipped.config, held_out_pairs())
         if c.reading is MapReading.RIGHT_PLACE_WRONG_WORD
     ]
 
@@ -266,36 +235,41 @@ def test_the_clearest_case_prefers_another_word_then_the_least_weight_on_the_tru
 
     def case(top, on_truth, reading=MapReading.WRONG_PLACE_RIGHT_WORD, true=0):
         step = MisleadingStep(0, reading, true, top, on_truth, 0.9, 1, 1)
-        return MisleadingCase(0, pair, step, attention, ())
+        return model.MisleadingCase(0, pair, step, attention, ())
 
     other_copy = case(top=3, on_truth=0.01)  # points at the second "the": the same word
     other_word = case(top=1, on_truth=0.05)  # points at "girl"
     least = case(top=2, on_truth=0.02)  # points at "chases", with less on the truth
     assert other_copy.same_word and not other_word.same_word
-    assert clearest_case([other_copy, other_word], MapReading.WRONG_PLACE_RIGHT_WORD) is other_word
     assert (
-        clearest_case([other_copy, other_word, least], MapReading.WRONG_PLACE_RIGHT_WORD) is least
+        model.clearest_case([other_copy, other_word], MapReading.WRONG_PLACE_RIGHT_WORD)
+        is other_word
     )
-    assert clearest_case([other_copy], MapReading.RIGHT_PLACE_WRONG_WORD) is None
+    assert (
+        model.clearest_case([other_copy, other_word, least], MapReading.WRONG_PLACE_RIGHT_WORD)
+        is least
+    )
+    assert model.clearest_case([other_copy], MapReading.RIGHT_PLACE_WRONG_WORD) is None
     right_looking = [
         case(top=0, on_truth=value, reading=MapReading.RIGHT_PLACE_WRONG_WORD)
         for value in (0.4, 0.7, 0.5)
     ]
-    assert clearest_case(right_looking, MapReading.RIGHT_PLACE_WRONG_WORD) is right_looking[1]
+    assert model.clearest_case(right_looking, MapReading.RIGHT_PLACE_WRONG_WORD) is right_looking[1]
 
 
 def test_a_stale_stored_example_says_how_to_rebuild(shipped):
     stale = replace(
         shipped,
-        examples=(StoredExample(PairSet.HELD_OUT, 0, 0, MapReading.WRONG_PLACE_RIGHT_WORD),),
+        examples=(model.StoredExample(PairSet.HELD_OUT, 0, 0, MapReading.WRONG_PLACE_RIGHT_WORD),),
     )
     with raises_exactly(
         "the checkpoint's example of 'the map looks wrong, the output is right' (held-out "
         "sentence 0, step 0) no longer disagrees; retrain with `python scripts/train_alignment.py`"
     ):
-        misleading_example(stale, MapReading.WRONG_PLACE_RIGHT_WORD)
+        model.misleading_example(stale, MapReading.WRONG_PLACE_RIGHT_WORD)
     assert (
-        misleading_example(replace(shipped, examples=()), MapReading.WRONG_PLACE_RIGHT_WORD) is None
+        model.misleading_example(replace(shipped, examples=()), MapReading.WRONG_PLACE_RIGHT_WORD)
+        is None
     )
 
 
@@ -306,7 +280,7 @@ def test_a_stale_stored_example_says_how_to_rebuild(shipped):
 
 def test_view_of_a_grammatical_sentence(shipped):
     reading = read_source("The big dog chases a small cat.")
-    view = view_sentence(shipped, reading)
+    view = model.view_sentence(shipped, reading)
     assert view.source_labels == ("the", "big", "dog", "chases", "a", "small", "cat", EOS)
     assert view.output == view.reference == reading.pair.target_tokens
     assert view.matches_reference is True
@@ -326,7 +300,7 @@ def test_view_of_a_grammatical_sentence(shipped):
 def test_view_outline_stops_where_the_output_leaves_the_reference(shipped):
     stored = next(e for e in shipped.examples if e.reading is MapReading.RIGHT_PLACE_WRONG_WORD)
     pair = stored.pair_set.pairs()[stored.sentence]
-    view = view_sentence(shipped, read_source(" ".join(pair.source)))
+    view = model.view_sentence(shipped, read_source(" ".join(pair.source)))
     assert view.matches_reference is False
     first_wrong = next(
         t
@@ -340,7 +314,7 @@ def test_view_outline_stops_where_the_output_leaves_the_reference(shipped):
 
 
 def test_view_of_known_words_outside_the_grammar(shipped):
-    view = view_sentence(shipped, read_source("dog the sleeps"))
+    view = model.view_sentence(shipped, read_source("dog the sleeps"))
     assert view.reference is view.outline is view.on_truth is view.alignment_score is None
     assert view.matches_reference is None
     assert view.source_labels == ("dog", "the", "sleeps", EOS)
@@ -354,7 +328,7 @@ def test_view_of_an_unusable_reading_is_refused(shipped):
         "this reading cannot be translated (empty, unknown words or too long); "
         "show reading.message instead"
     ):
-        view_sentence(shipped, read_source("the zebra sleeps"))
+        model.view_sentence(shipped, read_source("the zebra sleeps"))
 
 
 # ----------------------------------------------------------------------------
@@ -363,8 +337,8 @@ def test_view_of_an_unusable_reading_is_refused(shipped):
 
 
 def test_checkpoint_round_trip(tmp_path, shipped):
-    weights_path, record_path = save_aligner(shipped, tmp_path / "copy")
-    loaded = load_aligner(shipped.scoring, weights_path)
+    weights_path, record_path = model.save_aligner(shipped, tmp_path / "copy")
+    loaded = model.load_aligner(shipped.scoring, weights_path)
     assert loaded.config == shipped.config and loaded.examples == shipped.examples
     assert loaded.metrics == shipped.metrics and loaded.curves == shipped.curves
     for name, value in shipped.weights.items():
@@ -382,13 +356,13 @@ def test_missing_stale_or_mismatched_checkpoints_say_how_to_rebuild(tmp_path, sh
         f"no checkpoint at {missing} and {missing.with_suffix('.json')}; "
         "run `python scripts/train_alignment.py` to make one"
     ):
-        load_aligner(Scoring.DOT, missing)
-    weights_path, record_path = save_aligner(shipped, tmp_path / "model")
-    other = next(scoring for scoring in Scoring if scoring is not shipped.scoring)
+        model.load_aligner(model.Scoring.DOT, missing)
+    weights_path, record_path = model.save_aligner(shipped, tmp_path / "model")
+    other = next(scoring for scoring in model.Scoring if scoring is not shipped.scoring)
     with raises_exactly(
         f"the checkpoint at {weights_path} uses {shipped.scoring.value} scoring, not {other.value}"
     ):
-        load_aligner(other, weights_path)
+        model.load_aligner(other, weights_path)
     record = json.loads(record_path.read_text())
     record["target_tokens"] = record["target_tokens"][:-1]
     record_path.write_text(json.dumps(record))
@@ -396,32 +370,36 @@ def test_missing_stale_or_mismatched_checkpoints_say_how_to_rebuild(tmp_path, sh
         "the checkpoint was trained on another vocabulary; "
         "run `python scripts/train_alignment.py` to retrain it"
     ):
-        load_aligner(shipped.scoring, weights_path)
+        model.load_aligner(shipped.scoring, weights_path)
 
 
 def test_config_and_weight_checks_say_what_to_fix():
     with raises_exactly("scoring must be a Scoring, got 'dot'"):
-        AlignmentConfig(scoring="dot")
+        model.AlignmentConfig(scoring="dot")
     with raises_exactly("decoder_size must be at most 64, got 65"):
-        AlignmentConfig(decoder_size=65)
+        model.AlignmentConfig(decoder_size=65)
     with raises_exactly("epochs must be at least 1, got 0"):
-        AlignmentConfig(epochs=0)
+        model.AlignmentConfig(epochs=0)
     with raises_exactly("learning_rate must be positive, got 0.0"):
-        AlignmentConfig(learning_rate=0.0)
-    config = AlignmentConfig(scoring=Scoring.DOT)
-    assert AlignmentConfig.from_json(config.to_json()) == config
+        model.AlignmentConfig(learning_rate=0.0)
+    config = model.AlignmentConfig(scoring=model.Scoring.DOT)
+    assert model.AlignmentConfig.from_json(config.to_json()) == config
     with raises_exactly("unknown configuration fields ['dropout']"):
-        AlignmentConfig.from_json({**config.to_json(), "dropout": 0.1})
+        model.AlignmentConfig.from_json({**config.to_json(), "dropout": 0.1})
     weights = initial_weights(config)
-    assert set(weights) == set(weight_shapes(config))
+    assert set(weights) == set(model.weight_shapes(config))
     with raises_exactly("weights do not fit the config: missing [], unexpected ['attention.w_v']"):
-        check_aligner_weights({**weights, "attention.w_v": np.zeros(32)}, config)
+        model.check_aligner_weights({**weights, "attention.w_v": np.zeros(32)}, config)
     with raises_exactly("bridge.bias has shape (3,), expected (64,)"):
-        check_aligner_weights({**weights, "bridge.bias": np.zeros(3)}, config)
+        model.check_aligner_weights({**weights, "bridge.bias": np.zeros(3)}, config)
     with raises_exactly("max_steps must be at least 1, got 0"):
-        greedy_decode(weights, Scoring.DOT, np.array([[2, 1]]), np.array([2]), max_steps=0)
+        model.greedy_decode(
+            weights, model.Scoring.DOT, np.array([[2, 1]]), np.array([2]), max_steps=0
+        )
     with raises_exactly("lengths must lie in [1, 2], got [3]"):
-        greedy_decode(weights, Scoring.DOT, np.array([[2, 1]]), np.array([3]), max_steps=3)
+        model.greedy_decode(
+            weights, model.Scoring.DOT, np.array([[2, 1]]), np.array([3]), max_steps=3
+        )
 
 
 def test_the_package_imports_neither_torch_nor_streamlit():

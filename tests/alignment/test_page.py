@@ -10,6 +10,7 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import tests.apptest_util as pages
 from app import runs
 from lab.alignment import (
     EXAMPLE_SENTENCES,
@@ -25,12 +26,13 @@ from lab.alignment import (
     view_sentence,
 )
 from lab.alignment.sweep import load_seed_sweep, seed_spread
-from tests.apptest_util import ROOT, address_notes, assert_clean, charts, run_page, texts
 
 PAGE = "demos/alignment.py"
 TYPE_OWN = "Type my own sentence…"
 CHARTS = 6  # alignment map, truth bars, curves, seed dots, two misleading maps
 MODELS = {scoring: load_aligner(scoring) for scoring in Scoring}
+
+app = pages.page_fixture(PAGE)
 
 
 def _spec(chart) -> dict:
@@ -46,8 +48,8 @@ def _data(chart, name: str) -> list[dict]:
 
 
 def _chart(app, title_start: str):
-    found = [c for c in charts(app) if _spec(c)["title"].startswith(title_start)]
-    assert len(found) == 1, [_spec(c)["title"] for c in charts(app)]
+    found = [c for c in pages.charts(app) if _spec(c)["title"].startswith(title_start)]
+    assert len(found) == 1, [_spec(c)["title"] for c in pages.charts(app)]
     return found[0]
 
 
@@ -60,18 +62,13 @@ def _type(app, text: str) -> AppTest:
     return app.text_input(key="typed").set_value(text).run()
 
 
-@pytest.fixture
-def app():
-    return run_page(PAGE)
-
-
 def test_the_first_screen_shows_the_output_and_the_outlined_map(app):
-    assert_clean(app)
+    pages.assert_clean(app)
     assert app.title[0].value == "Cross-attention and alignment"
-    assert len(charts(app)) == CHARTS
+    assert len(pages.charts(app)) == CHARTS
     reading = read_source(EXAMPLE_SENTENCES[0])
     view = view_sentence(MODELS[Scoring.ADDITIVE], reading)
-    shown = texts(app)
+    shown = pages.texts(app)
     assert "**Model output:** lo kano grani na gato peti chasas \\<eos\\>" in shown
     assert "the same, word for word" in shown
     assert f"**Alignment score of this sentence:** {view.alignment_score:.3f}" in shown
@@ -88,11 +85,11 @@ def test_every_example_sentence_with_each_scoring(app, scoring):
     app.segmented_control(key="scoring").set_value(scoring).run()
     for sentence in EXAMPLE_SENTENCES:
         app.selectbox(key="sentence").set_value(sentence).run()
-        assert_clean(app)
-        assert len(charts(app)) == CHARTS
+        pages.assert_clean(app)
+        assert len(pages.charts(app)) == CHARTS
         view = view_sentence(MODELS[scoring], read_source(sentence))
         assert view.matches_reference
-        assert f"{view.alignment_score:.3f} (uniform" in texts(app)
+        assert f"{view.alignment_score:.3f} (uniform" in pages.texts(app)
         bars = _data(_chart(app, "Weight on the true source word"), "bars")
         for option in Scoring:
             other = view_sentence(MODELS[option], read_source(sentence))
@@ -113,7 +110,7 @@ def test_the_misleading_examples_follow_the_scoring(app):
             chart = _chart(app, f"“{' '.join(case.pair.source)}”")
             (focus,) = _data(chart, "focus")
             assert (focus["row"], focus["col"]) == (case.step.step, case.step.top_position)
-            assert f"{case.step.top_weight:.3f}" in texts(app)
+            assert f"{case.step.top_weight:.3f}" in pages.texts(app)
 
 
 def test_the_bars_equal_the_outlined_cells_even_when_the_output_goes_wrong(app):
@@ -121,7 +118,7 @@ def test_the_bars_equal_the_outlined_cells_even_when_the_output_goes_wrong(app):
     _type(app, text)
     view = view_sentence(MODELS[Scoring.ADDITIVE], read_source(text))
     assert view.matches_reference is False
-    assert "**different**" in texts(app)
+    assert "**different**" in pages.texts(app)
     truth = _data(_map(app), "truth")
     assert len(truth) == 4  # up to and including the first wrong word
     np.testing.assert_allclose(
@@ -133,7 +130,7 @@ def test_the_misleading_examples_say_where_they_come_from(app):
     for scoring in Scoring:
         app.segmented_control(key="scoring").set_value(scoring).run()
         sets = {e.reading: e.pair_set for e in MODELS[scoring].examples}
-        shown = texts(app)
+        shown = pages.texts(app)
         three = sets[MapReading.RIGHT_PLACE_WRONG_WORD] is PairSet.THREE_ADJECTIVES
         assert ("training never showed more than two" in shown) == three
         held_out = PairSet.HELD_OUT in sets.values()
@@ -143,9 +140,9 @@ def test_the_misleading_examples_say_where_they_come_from(app):
 def test_the_typed_sentence_box_appears_on_request(app):
     assert "typed" not in [box.key for box in app.text_input]  # until "type my own" is chosen
     _type(app, "The HAPPY fox sees a red ball")
-    assert_clean(app)
-    assert "lo vulpa felo na bolo rusa vidas" in texts(app)
-    assert len(charts(app)) == CHARTS
+    pages.assert_clean(app)
+    assert "lo vulpa felo na bolo rusa vidas" in pages.texts(app)
+    assert len(pages.charts(app)) == CHARTS
 
 
 @pytest.mark.parametrize(
@@ -164,12 +161,12 @@ def test_the_typed_sentence_box_appears_on_request(app):
 )
 def test_odd_typed_input_gets_the_cores_message_and_no_map(app, typed, kind, message):
     _type(app, typed)
-    assert_clean(app)
+    pages.assert_clean(app)
     shown = [item.value.replace("\\", "") for item in app.get(kind)]  # drop escapes
     assert any(message in text for text in shown), shown
-    assert not any(c for c in charts(app) if _spec(c)["title"].startswith("Where each"))
-    assert len(charts(app)) == CHARTS - 2  # no map and no bars; the rest of the page stays
-    assert "<b>" not in texts(app)  # markup typed by a learner is shown as text
+    assert not any(c for c in pages.charts(app) if _spec(c)["title"].startswith("Where each"))
+    assert len(pages.charts(app)) == CHARTS - 2  # no map and no bars; the rest of the page stays
+    assert "<b>" not in pages.texts(app)  # markup typed by a learner is shown as text
 
 
 def test_markdown_in_typed_words_is_escaped(app):
@@ -180,40 +177,30 @@ def test_markdown_in_typed_words_is_escaped(app):
 
 def test_known_words_out_of_grammar_are_translated_without_an_outline(app):
     _type(app, "dog the sees")
-    assert_clean(app)
+    pages.assert_clean(app)
     assert any("has no true alignment" in item.value for item in app.info)
     spec = _spec(_map(app))
     assert [d.name for d in _map(app).proto.datasets] == ["cells"]
     assert "outlined" not in spec["description"]
-    assert "no cell is outlined" in texts(app)
+    assert "no cell is outlined" in pages.texts(app)
 
 
 def test_the_address_reproduces_a_view():
-    app = run_page(
-        PAGE,
-        query={
-            "sentence": TYPE_OWN,
-            "typed": "the dog sees the dog",
-            "scoring": "scaled dot product",
-        },
-    )
-    assert_clean(app)
-    assert address_notes(app) == []
+    query = {"sentence": TYPE_OWN, "typed": "the dog sees the dog", "scoring": "scaled dot product"}
+    app = pages.run_at_address(PAGE, query)
     view = view_sentence(MODELS[Scoring.DOT], read_source("the dog sees the dog"))
     spec = _spec(_map(app))
     assert "scaled dot product" in spec["title"]
     np.testing.assert_allclose(
         [c["value"] for c in _data(_map(app), "cells")], view.attention.ravel()
     )
-    assert f"{view.alignment_score:.3f} (uniform" in texts(app)
+    assert f"{view.alignment_score:.3f} (uniform" in pages.texts(app)
 
 
 def test_an_example_sentence_by_its_address():
-    app = run_page(PAGE, query={"sentence": EXAMPLE_SENTENCES[4], "epochs": "3"})
-    assert_clean(app)
-    assert address_notes(app) == []
+    app = pages.run_at_address(PAGE, {"sentence": EXAMPLE_SENTENCES[4], "epochs": "3"})
     assert app.slider(key="epochs").value == 3
-    assert "na avi peti lo kaval alto apud lo rivo amas" in texts(app)
+    assert "na avi peti lo kaval alto apud lo rivo amas" in pages.texts(app)
 
 
 def test_a_hostile_address_opens_with_defaults_and_notes():
@@ -224,19 +211,16 @@ def test_a_hostile_address_opens_with_defaults_and_notes():
         "train_seed": "-4",
         "typed": "x" * 500,
     }
-    app = run_page(PAGE, query=query)
-    assert_clean(app)
-    assert len(address_notes(app)) == 4  # the typed box stays closed: the menu fell back
+    # Four notes, not five: the menu fell back, so the typed box stays closed.
+    app, _ = pages.run_at_hostile_address(PAGE, query, notes=4)
     assert app.selectbox(key="sentence").value == EXAMPLE_SENTENCES[0]
     assert app.slider(key="epochs").value == 12
     assert "additive (MLP)" in _spec(_map(app))["title"]
-    assert "<script>" not in texts(app)
+    assert "<script>" not in pages.texts(app)
 
 
 def test_a_too_long_typed_address_is_cut_with_a_note():
-    app = run_page(PAGE, query={"sentence": TYPE_OWN, "typed": "dog " * 80})
-    assert_clean(app)
-    assert len(address_notes(app)) == 1
+    pages.run_at_hostile_address(PAGE, {"sentence": TYPE_OWN, "typed": "dog " * 80}, notes=1)
 
 
 def test_exercises_are_checked_against_the_screen(app):
@@ -254,7 +238,7 @@ def test_exercises_are_checked_against_the_screen(app):
 
 
 def test_the_claims_on_the_page_are_the_labs_numbers(app):
-    shown = texts(app)
+    shown = pages.texts(app)
     # "the same encoder and decoder and the same training settings": only scoring differs
     additive_config, dot_config = (MODELS[s].config for s in Scoring)
     assert replace(additive_config, scoring=Scoring.DOT) == dot_config
@@ -296,34 +280,31 @@ def test_retraining_shows_the_run_to_the_session_that_asked_only(app):
     app.number_input(key="train_seed").set_value(2)
     app.slider(key="epochs").set_value(1).run()
     app.button(key="retrain").click().run()
-    assert_clean(app)
+    pages.assert_clean(app)
     run = runs.stored("alignment", ("additive", 2, 1))
     assert run is not None and run.config.epochs == 1 and run.config.seed == 2
-    shown = texts(app)
+    shown = pages.texts(app)
     assert "**Your model: additive (MLP) scoring, seed 2, 1 epoch**" in shown
     assert f"token accuracy {run.metrics['token_accuracy']:.3f}" in shown
-    assert len(charts(app)) == CHARTS + 2  # its curves and its map of the sentence
+    assert len(pages.charts(app)) == CHARTS + 2  # its curves and its map of the sentence
     mine = _chart(app, "Your model on the sentence above")
     expected = view_sentence(run, read_source(EXAMPLE_SENTENCES[0]))
     np.testing.assert_allclose(
         [c["value"] for c in _data(mine, "cells")], expected.attention.ravel()
     )
 
-    other = run_page(PAGE)  # another participant on the same server
-    assert "No retrained model yet in this session" in texts(other)
-    assert len(charts(other)) == CHARTS
+    other = pages.run_page(PAGE)  # another participant on the same server
+    assert "No retrained model yet in this session" in pages.texts(other)
+    assert len(pages.charts(other)) == CHARTS
 
 
 def test_training_switched_off_shows_the_note_instead_of_the_button(monkeypatch):
-    monkeypatch.setattr(runs, "MAX_TRAININGS", 0)
-    app = run_page(PAGE)
-    assert_clean(app)
-    assert runs.TRAINING_OFF in [item.value for item in app.info]
+    app = pages.run_with_training_off(PAGE, monkeypatch)
     assert not [b for b in app.button if b.key == "retrain"]
 
 
 def test_the_page_stays_short_and_torch_free_at_import():
-    source = (ROOT / PAGE).read_text()
+    source = (pages.ROOT / PAGE).read_text()
     assert len(source.splitlines()) <= 450
     top = source.split("\ndef train_run")[0]
     assert "torch" not in top.replace("# torch", "")
@@ -335,7 +316,7 @@ def test_reset_brings_every_control_back_to_its_default(app):
     app.slider(key="epochs").set_value(4).run()
     assert "scaled dot product" in _spec(_map(app))["title"]
     app.button(key="reset_page").click().run()
-    assert_clean(app)
+    pages.assert_clean(app)
     assert app.selectbox(key="sentence").value == EXAMPLE_SENTENCES[0]
     assert app.slider(key="epochs").value == 12
     assert "additive (MLP)" in _spec(_map(app))["title"]

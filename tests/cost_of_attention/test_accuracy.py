@@ -28,6 +28,7 @@ from lab.cost_of_attention import (
     sweep_values,
     weight_kl_divergence,
 )
+from tests.refusals import assert_refuses
 
 # torch's own float32 tolerances (torch.testing.assert_close defaults), used here in float64.
 ATOL, RTOL = 1e-5, 1.3e-6
@@ -138,9 +139,7 @@ def test_kl_is_never_negative_and_zero_for_identical_rows(scores, seed):
     ],
 )
 def test_bad_error_inputs_say_what_to_fix(call, message):
-    with pytest.raises(ValueError) as error:
-        call()
-    assert str(error.value) == message
+    assert_refuses(call, message)
 
 
 # ----------------------------------------------------------------------------- sample data
@@ -210,9 +209,7 @@ def test_magnitude_and_spread_scale_queries_and_keys():
     ],
 )
 def test_bad_sample_settings_say_what_to_fix(call, message):
-    with pytest.raises(ValueError) as error:
-        call()
-    assert str(error.value) == message
+    assert_refuses(call, message)
 
 
 # ----------------------------------------------------------------------------- comparison and sweeps

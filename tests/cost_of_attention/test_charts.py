@@ -16,7 +16,6 @@ from lab.cost_of_attention import (
     cost_curves,
     crossover_length,
     fit_log_log_slope,
-    load_measurements,
     measured_crossovers,
     measured_slopes,
 )
@@ -42,24 +41,8 @@ VERSUS = (
 
 
 @pytest.fixture(scope="module")
-def figures():
-    return load_measurements()
-
-
-@pytest.fixture(scope="module")
 def study():
     return error_study(32, 8, seed=0, magnitude=0.5, sweep_seeds=3)
-
-
-def one_size(figures):
-    return replace(
-        figures,
-        n_values=figures.n_values[:1],
-        series=tuple(
-            replace(series, seconds=series.seconds[:1], peak_bytes=series.peak_bytes[:1])
-            for series in figures.series
-        ),
-    )
 
 
 def colour_of(spec, series: str) -> str:
@@ -139,8 +122,8 @@ def test_crossovers_are_marked_where_the_record_puts_them(figures):
     assert rule["mark"]["aria"] is False and label["mark"]["aria"] is False
 
 
-def test_one_measured_size_draws_points_without_slopes_or_reference(figures):
-    spec = measured_chart(one_size(figures), VERSUS, MeasuredQuantity.TIME, title="t")
+def test_one_measured_size_draws_points_without_slopes_or_reference(one_size):
+    spec = measured_chart(one_size, VERSUS, MeasuredQuantity.TIME, title="t")
     assert_valid(spec)
     names = [row["series"] for row in dataset(spec, "measured")]
     assert names == [LEGEND_NAMES[item] for item in VERSUS]

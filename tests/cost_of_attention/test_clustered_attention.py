@@ -17,6 +17,7 @@ from lab.cost_of_attention import (
     clustered_output,
     sample_inputs,
 )
+from tests.refusals import assert_refuses
 
 # torch's own float32 tolerances (torch.testing.assert_close defaults), used here in float64.
 ATOL, RTOL = 1e-5, 1.3e-6
@@ -193,9 +194,7 @@ def test_rows_are_softmax_rows(length, clusters, size, seed):
     ],
 )
 def test_bad_inputs_say_what_to_fix(call, message):
-    with pytest.raises(ValueError) as error:
-        call()
-    assert str(error.value) == message
+    assert_refuses(call, message)
 
 
 def test_one_cluster_per_distinct_query_exactly_is_already_exact():
@@ -249,11 +248,7 @@ def test_the_default_seed_is_zero():
 
 def test_a_given_scale_reaches_every_centroid_softmax():
     rng = np.random.default_rng(10)
-    query, key, value = (
-        rng.standard_normal((6, 3)),
-        rng.standard_normal((5, 3)),
-        rng.standard_normal((5, 2)),
-    )
+    query, key, value = (rng.standard_normal(shape) for shape in [(6, 3), (5, 3), (5, 2)])
     exact_output, exact_weights = scaled_dot_product_attention(query, key, value, scale=0.3)
     output, weights = clustered_attention(query, key, value, num_clusters=6, scale=0.3)
     np.testing.assert_allclose(weights, exact_weights, rtol=1e-13)

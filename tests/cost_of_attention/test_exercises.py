@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
-from lab.cost_of_attention import (
-    Implementation,
-    Method,
-    crossover_length,
-    load_measurements,
-    measured_slopes,
-)
+from lab.cost_of_attention import Implementation, Method, crossover_length, measured_slopes
 from lab.cost_of_attention.exercises import NAMES, page_exercises
 from lab.cost_of_attention.study import ErrorMeasure, error_study, speedup, square_matrices
 from lab.exercises import ChoiceAnswer, NumberAnswer, check_choice, check_number
-
-
-@pytest.fixture(scope="module")
-def figures():
-    return load_measurements()
 
 
 @pytest.fixture(scope="module")
@@ -88,16 +75,8 @@ def test_explanations_give_the_numbers(figures, study):
         assert item.hint and item.question and item.explanation
 
 
-def test_figures_with_one_size_have_no_slope_exercise(figures, study):
-    one = replace(
-        figures,
-        n_values=figures.n_values[:1],
-        series=tuple(
-            replace(series, seconds=series.seconds[:1], peak_bytes=series.peak_bytes[:1])
-            for series in figures.series
-        ),
-    )
-    assert list(items(one, study)) == ["memory", "model_crossover", "best", "speedup"]
+def test_figures_with_one_size_have_no_slope_exercise(one_size, study):
+    assert list(items(one_size, study)) == ["memory", "model_crossover", "best", "speedup"]
 
 
 def test_without_figures_only_the_section_2_exercises_remain(study):

@@ -41,11 +41,7 @@ FLOAT32_FACTOR = 10
 
 def test_torch_attention_both_ways_equals_the_lab_in_float64():
     rng = np.random.default_rng(0)
-    q, k, v = (
-        rng.standard_normal((9, 6)),
-        rng.standard_normal((11, 6)),
-        rng.standard_normal((11, 4)),
-    )
+    q, k, v = (rng.standard_normal(shape) for shape in [(9, 6), (11, 6), (11, 4)])
     expected, _ = scaled_dot_product_attention(q, k, v)
     tensors = [torch.tensor(array) for array in (q, k, v)]
     np.testing.assert_allclose(torch_attention(*tensors).numpy(), expected, atol=ATOL, rtol=RTOL)

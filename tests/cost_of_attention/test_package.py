@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import lab.cost_of_attention as package
+from lab.cost_of_attention.study import study_inputs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,12 +42,6 @@ def test_page_defaults_lie_within_the_caps():
     for sizes in (package.PAGE_MEASURE_N_VALUES, package.BENCHMARK_N_VALUES):
         assert list(sizes) == sorted(set(sizes)) and sizes[-1] <= package.MAX_MEASURE_N
     assert 0 < package.PAGE_MEASURE_BUDGET_SECONDS <= package.MAX_BUDGET_SECONDS
-    data = package.sample_inputs(
-        config.n,
-        config.d,
-        seed=config.seed,
-        kinds=config.kinds,
-        spread=config.spread,
-        magnitude=config.magnitude,
-    )
+    # the page's inputs: sample_inputs with the defaults' kinds and spread
+    data = study_inputs(config.n, config.d, seed=config.seed, magnitude=config.magnitude)
     assert data.query.shape == (config.n, config.d)

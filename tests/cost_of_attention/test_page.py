@@ -7,6 +7,7 @@ import json
 import pytest
 
 import lab.cost_of_attention as coa
+import tests.apptest_util as pages
 from app import runs
 from app.catalog import demo
 from lab.cost_of_attention import (
@@ -27,7 +28,6 @@ from lab.cost_of_attention.study import (
     speedup,
     square_matrices,
 )
-from tests.apptest_util import address_notes, assert_clean, charts, run_page, texts
 
 SLUG = "cost_of_attention"
 PAGE = "demos/cost_of_attention.py"
@@ -37,14 +37,12 @@ LOW = {"n": 8, "d": 1, "a": 0.25, "r": 1, "C": 1}
 HIGH = {"n": 256, "d": 128, "a": 1.5, "r": 512, "C": 256}
 
 
-@pytest.fixture
-def app():
-    return run_page(PAGE)
+app = pages.page_fixture(PAGE)
 
 
 def titles(app) -> list[str]:
     found = []
-    for chart in charts(app):
+    for chart in pages.charts(app):
         title = json.loads(chart.proto.spec)["title"]
         found.append(title["text"] if isinstance(title, dict) else title)
     return found
@@ -60,7 +58,7 @@ def default_study():
 
 
 def test_default_page_shows_every_section(app):
-    assert_clean(app)
+    pages.assert_clean(app)
     assert app.title[0].value == demo(SLUG).title
     assert len(app.latex) == 1 and "O(n^2 d)" in app.latex[0].value
     headers = [header.value for header in app.header]
@@ -88,7 +86,7 @@ def test_the_first_screen_reads_the_shipped_n_squared_growth(app):
     figures = load_measurements()
     growth = last_growth(figures, Implementation.NUMPY, MeasuredQuantity.TIME)
     fits = measured_slopes(figures)
-    page = texts(app)
+    page = pages.texts(app)
     assert f"took **{figures.series_for(Implementation.NUMPY).seconds[-1] * 1e3:.4g} ms**" in page
     assert (
         f"From n = {growth.n_before} to {growth.n_after} its time grew **×{growth.factor:.1f}**; "
@@ -106,9 +104,9 @@ def test_the_first_screen_reads_the_shipped_n_squared_growth(app):
 
 def test_peak_memory_reading_is_the_data_in_matrices(app):
     app.segmented_control(key="show").set_value(MeasuredQuantity.MEMORY).run()
-    assert_clean(app)
+    pages.assert_clean(app)
     figures = load_measurements()
-    page = texts(app)
+    page = pages.texts(app)
     peak = figures.series_for(Implementation.NUMPY).peak_bytes[-1] / 1e6
     assert f"numpy's peak is **{peak:.4g} MB** " in page
     assert f"({square_matrices(figures, Implementation.NUMPY):.1f} such matrices)" in page
@@ -119,7 +117,7 @@ def test_peak_memory_reading_is_the_data_in_matrices(app):
 
 def test_section_2_prints_the_errors_the_lab_computes(app):
     study = default_study()
-    page = texts(app)
+    page = pages.texts(app)
     performer = study.at(Method.PERFORMER, ErrorMeasure.OUTPUT, CONFIG.num_features)
     clustered = study.at(Method.CLUSTERED, ErrorMeasure.OUTPUT, CONFIG.num_clusters)
     linear = study.at(Method.LINEAR, ErrorMeasure.OUTPUT)
@@ -130,13 +128,13 @@ def test_section_2_prints_the_errors_the_lab_computes(app):
     ) in page
     app.segmented_control(key="error").set_value(ErrorMeasure.KL).run()
     kl = study.at(Method.PERFORMER, ErrorMeasure.KL, CONFIG.num_features)
-    assert f"r = {CONFIG.num_features} **{kl:.3f}**" in texts(app)
-    assert "KL divergence of the rows" in texts(app)
+    assert f"r = {CONFIG.num_features} **{kl:.3f}**" in pages.texts(app)
+    assert "KL divergence of the rows" in pages.texts(app)
 
 
 def test_section_3_states_the_model_and_the_measured_crossovers(app):
     figures = load_measurements()
-    page = texts(app)
+    page = pages.texts(app)
     model = crossover_length(
         Method.PERFORMER, CONFIG.d, num_features=CONFIG.num_features, num_clusters=8
     )
@@ -163,7 +161,7 @@ def test_section_4_counts_rows_that_look_at_their_own_kind(app):
         num_features=CONFIG.num_features,
         num_clusters=CONFIG.num_clusters,
     )
-    page = texts(app)
+    page = pages.texts(app)
     assert f"from 0 to {example.largest_weight:.3f}" in page
     assert f"in {example.own_kind_rows} of {CONFIG.heatmap_n} rows" in page
 
@@ -216,19 +214,19 @@ def test_every_control_by_key_at_its_extremes(app, ends):
     app.segmented_control(key="error").set_value(ErrorMeasure.KL)
     app.segmented_control(key="show").set_value(MeasuredQuantity.MEMORY)
     app.run()
-    assert_clean(app)
-    assert len(charts(app)) == CHARTS
-    assert address_notes(app) == []
+    pages.assert_clean(app)
+    assert len(pages.charts(app)) == CHARTS
+    assert pages.address_notes(app) == []
     if ends is HIGH:  # C = 256 > n of the heatmaps: every query is its own cluster there
         assert any("every query is its own cluster" in item.value for item in app.info)
-    assert "nan" not in " ".join(chart.proto.spec for chart in charts(app)).lower()
+    assert "nan" not in " ".join(chart.proto.spec for chart in pages.charts(app)).lower()
 
 
 def test_more_clusters_than_queries_is_exact_and_says_so():
-    app = run_page(PAGE, query={"n": "8", "C": "64"})
-    assert_clean(app)
-    assert "C = 64 is more than the n = 8 queries" in texts(app)
-    assert "clustered attention with C = 8 **0.000**" in texts(app)
+    app = pages.run_page(PAGE, query={"n": "8", "C": "64"})
+    pages.assert_clean(app)
+    assert "C = 64 is more than the n = 8 queries" in pages.texts(app)
+    assert "clustered attention with C = 8 **0.000**" in pages.texts(app)
 
 
 def test_the_address_reproduces_a_view():
@@ -243,9 +241,7 @@ def test_the_address_reproduces_a_view():
         "show": "peak memory",
         "shown": "20",
     }
-    app = run_page(PAGE, query=query)
-    assert_clean(app)
-    assert address_notes(app) == []
+    app = pages.run_at_address(PAGE, query)
     assert app.select_slider(key="n").value == 64
     assert app.select_slider(key="a").value == 1.0
     assert app.number_input(key="seed").value == 7
@@ -254,7 +250,7 @@ def test_the_address_reproduces_a_view():
     assert app.slider(key="shown").value == 20
     study = error_study(64, 8, seed=7, magnitude=1.0, sweep_seeds=CONFIG.sweep_seeds)
     kl = study.at(Method.PERFORMER, ErrorMeasure.KL, 16)
-    assert f"random features with r = 16 **{kl:.3f}**" in texts(app)
+    assert f"random features with r = 16 **{kl:.3f}**" in pages.texts(app)
     assert titles(app)[0] == "Exact attention: peak memory against n"
 
 
@@ -270,20 +266,18 @@ def test_a_hostile_address_opens_with_defaults_and_notes():
         "error": "nope",
         "show": "💥",
     }
-    app = run_page(PAGE, query=query)
-    assert_clean(app)
-    assert len(address_notes(app)) == len(query)
+    app, _ = pages.run_at_hostile_address(PAGE, query, notes=len(query))
     assert app.select_slider(key="n").value == CONFIG.n
     assert app.select_slider(key="C").value == CONFIG.num_clusters
     assert app.number_input(key="seed").value == 0
-    assert len(charts(app)) == CHARTS
+    assert len(pages.charts(app)) == CHARTS
 
 
 def test_reset_puts_every_control_back():
-    app = run_page(PAGE, query={"n": "32", "r": "8", "seed": "5"})
+    app = pages.run_page(PAGE, query={"n": "32", "r": "8", "seed": "5"})
     app.slider(key="shown").set_value(6).run()
     app.button(key="reset_page").click().run()
-    assert_clean(app)
+    pages.assert_clean(app)
     assert app.select_slider(key="n").value == CONFIG.n
     assert app.select_slider(key="r").value == CONFIG.num_features
     assert app.number_input(key="seed").value == 0
@@ -315,14 +309,14 @@ def test_exercises_are_checked_against_the_screen(app):
 def test_measuring_with_a_tiny_budget_shows_what_it_got_and_shares_it(monkeypatch):
     monkeypatch.setattr(coa, "PAGE_MEASURE_N_VALUES", (16, 32))
     monkeypatch.setattr(coa, "PAGE_MEASURE_BUDGET_SECONDS", 1e-6)
-    app = run_page(PAGE)
-    assert "**Shipped figures**" in texts(app)
+    app = pages.run_page(PAGE)
+    assert "**Shipped figures**" in pages.texts(app)
     app.button(key="measure").click().run()
     assert not app.exception and not app.error
-    page = texts(app)
+    page = pages.texts(app)
     assert "**Measured on this server** at " in page
     assert "allowed only n = 16 on this server" in page  # the first size always runs
-    assert len(charts(app)) == CHARTS
+    assert len(pages.charts(app)) == CHARTS
     stored = runs.stored(SLUG, ("measure", (16, 32), 1e-6))
     assert stored.n_values == (16,) and not stored.complete
     assert stored.machine.threads == 1
@@ -330,47 +324,44 @@ def test_measuring_with_a_tiny_budget_shows_what_it_got_and_shares_it(monkeypatc
     keys = [item.key for item in app.text_input]
     assert "answer_slope" not in keys and "answer_memory" in keys  # no slope from one size
 
-    other = run_page(PAGE)  # another participant still sees the shipped figures
-    assert "**Shipped figures**" in texts(other)
+    other = pages.run_page(PAGE)  # another participant still sees the shipped figures
+    assert "**Shipped figures**" in pages.texts(other)
     other.button(key="measure").click().run()  # and gets the stored run, not a new one
     assert "**Measured on this server** at " + stored.machine.date[:16].replace("T", " ") in (
-        texts(other)
+        pages.texts(other)
     )
 
     app.button(key="back").click().run()
-    assert "**Shipped figures**" in texts(app)
+    assert "**Shipped figures**" in pages.texts(app)
 
 
 def test_a_complete_measurement_has_its_own_slopes(monkeypatch):
     monkeypatch.setattr(coa, "PAGE_MEASURE_N_VALUES", (16, 32))
     monkeypatch.setattr(coa, "PAGE_MEASURE_BUDGET_SECONDS", 120.0)
-    app = run_page(PAGE)
+    app = pages.run_page(PAGE)
     app.button(key="measure").click().run()
-    assert_clean(app)
+    pages.assert_clean(app)
     figures = runs.stored(SLUG, ("measure", (16, 32), 120.0))
     assert figures.complete and figures.n_values == (16, 32)
     slope = measured_slopes(figures)[Implementation.NUMPY].seconds.slope
-    assert f"p = {slope:.2f} for numpy" in texts(app)
+    assert f"p = {slope:.2f} for numpy" in pages.texts(app)
     assert app.warning == []
 
 
 def test_workshop_mode_shows_the_note_instead_of_the_button(monkeypatch):
-    monkeypatch.setattr(runs, "MAX_TRAININGS", 0)
-    app = run_page(PAGE)
-    assert_clean(app)
-    assert runs.TRAINING_OFF in [item.value for item in app.info]
+    app = pages.run_with_training_off(PAGE, monkeypatch)
     assert "measure" not in [item.key for item in app.button]
-    assert "**Shipped figures**" in texts(app)
+    assert "**Shipped figures**" in pages.texts(app)
 
 
 def test_unreadable_shipped_figures_leave_the_rest_of_the_page(monkeypatch, tmp_path):
     broken = tmp_path / "cost_of_attention.json"
     broken.write_text(json.dumps({"format": 0}))
     monkeypatch.setattr(coa, "SHIPPED_MEASUREMENTS", broken)
-    app = run_page(PAGE)
-    assert_clean(app)
+    app = pages.run_page(PAGE)
+    pages.assert_clean(app)
     assert app.warning[0].value.startswith("The shipped measurements could not be read")
-    assert len(charts(app)) == CHARTS - 2  # no measured charts
+    assert len(pages.charts(app)) == CHARTS - 2  # no measured charts
     assert "measure" in [item.key for item in app.button]
     answers = {item.key for item in app.text_input} | {item.key for item in app.radio}
     assert {"answer_model_crossover", "answer_best"} <= answers

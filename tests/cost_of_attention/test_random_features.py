@@ -11,17 +11,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import lab.cost_of_attention.compute as compute
 from lab.attention import scaled_dot_product_attention
-from lab.cost_of_attention import (
-    feature_sweep,
-    log_random_features,
-    performer_attention,
-    performer_output,
-    random_directions,
-    random_feature_map,
-    random_feature_relative_variance,
-    sample_inputs,
-)
+from lab.cost_of_attention import feature_sweep, sample_inputs
+from tests.refusals import assert_refuses
 
 # torch's own float32 tolerances (torch.testing.assert_close defaults), used here in float64.
 ATOL, RTOL = 1e-5, 1.3e-6
@@ -35,8 +28,8 @@ SCALE = 0.5  # = 1 / sqrt(4), the default for E = 4
 
 def estimate(num_features: int, seed: int) -> float:
     return float(
-        random_feature_map(QUERY, num_features=num_features, seed=seed)
-        @ random_feature_map(KEY, num_features=num_features, seed=seed)
+        compute.random_feature_map(QUERY, num_features=num_features, seed=seed)
+        @ compute.random_feature_map(KEY, num_features=num_features, seed=seed)
     )
 
 
@@ -61,7 +54,9 @@ def torch_kernel_attention(phi_q: torch.Tensor, phi_k: torch.Tensor, value: np.n
 def test_mean_over_seeds_converges_to_exp_of_scaled_dot_product():
     seeds = 4000
     target = math.exp(SCALE * QUERY @ KEY)
-    relative_variance = random_feature_relative_variance(QUERY[None], KEY[None], num_features=1)
+    relative_variance = compute.random_feature_relative_variance(
+        QUERY[None], KEY[None], num_features=1
+    )
     standard_error = target * math.sqrt(relative_variance[0, 0] / seeds)
     estimates = np.array([estimate(1, seed) for seed in range(seeds)])
     # Tolerance: four standard errors of the mean, from the closed-form variance.
@@ -73,7 +68,7 @@ def test_mean_is_unbiased_for_every_r_not_only_in_the_limit():
     seeds = 1000
     target = math.exp(SCALE * QUERY @ KEY)
     for r in (2, 16):
-        variance = random_feature_relative_variance(QUERY[None], KEY[None], num_features=r)
+        variance = compute.random_feature_relative_variance(QUERY[None], KEY[None], num_features=r)
         standard_error = target * math.sqrt(variance[0, 0] / seeds)
         estimates = np.array([estimate(r, seed) for seed in range(seeds)])
         assert abs(estimates.mean() - target) < 4 * standard_error, r
@@ -86,7 +81,7 @@ def test_squared_error_falls_like_one_over_r_as_the_closed_form_says():
     for r in (1, 4, 16, 64):
         estimates = np.array([estimate(r, seed) for seed in range(seeds)])
         mean_squared_error = float(np.mean((estimates - target) ** 2))
-        predicted = random_feature_relative_variance(QUERY[None], KEY[None], num_features=r)
+        predicted = compute.random_feature_relative_variance(QUERY[None], KEY[None], num_features=r)
         # Within 20 % of (exp(|q' + k'|^2) - 1) target^2 / r: the sample of 1000 squared
         # errors has a relative standard error of about 6 % for this pair.
         assert mean_squared_error == pytest.approx(predicted[0, 0] * target**2, rel=0.2), r
@@ -99,7 +94,7 @@ def test_relative_variance_is_exp_of_the_squared_norm_of_the_scaled_sum():
     rng = np.random.default_rng(3)
     q, k = rng.standard_normal((2, 3, 5))
     scale = 0.7
-    variance = random_feature_relative_variance(q, k, num_features=8, scale=scale)
+    variance = compute.random_feature_relative_variance(q, k, num_features=8, scale=scale)
     by_hand = np.expm1(scale * np.sum((q[:, None, :] + k[None, :, :]) ** 2, axis=-1)) / 8
     np.testing.assert_allclose(variance, by_hand, rtol=1e-12)
 
@@ -107,7 +102,7 @@ def test_relative_variance_is_exp_of_the_squared_norm_of_the_scaled_sum():
 def test_relative_variance_with_batches_and_the_default_scale():
     rng = np.random.default_rng(4)
     q, k = rng.standard_normal((2, 3, 5)), rng.standard_normal((2, 4, 5))
-    variance = random_feature_relative_variance(q, k, num_features=3)  # scale 1 / sqrt(5)
+    variance = compute.random_feature_relative_variance(q, k, num_features=3)  # scale 1 / sqrt(5)
     sums = q[:, :, None, :] + k[:, None, :, :]  # (2, 3, 4, 5)
     by_hand = np.expm1(np.sum(sums**2, axis=-1) / np.sqrt(5)) / 3
     np.testing.assert_allclose(variance, by_hand, rtol=1e-12)
@@ -116,19 +111,19 @@ def test_relative_variance_with_batches_and_the_default_scale():
 def test_relative_variance_is_zero_for_opposite_vectors_and_inf_past_the_float_range():
     # q + k = 0: the estimate of exp(q·k) is exact whatever the directions.
     q = np.array([[0.1, -0.2]])
-    assert random_feature_relative_variance(q, -q, num_features=4).tolist() == [[0.0]]
+    assert compute.random_feature_relative_variance(q, -q, num_features=4).tolist() == [[0.0]]
     # |q + k|^2 = 3600: exp(3600) is beyond float64, so the spread is inf (and no warning).
     big = np.array([[30.0, 30.0]])
-    assert random_feature_relative_variance(big, big, num_features=2, scale=1.0).tolist() == [
-        [np.inf]
-    ]
+    assert compute.random_feature_relative_variance(
+        big, big, num_features=2, scale=1.0
+    ).tolist() == [[np.inf]]
 
 
 def test_features_match_the_formula_written_in_torch():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 5, 6))
-    ours = random_feature_map(x, num_features=7, seed=3, scale=0.4)
-    theirs = torch_features(x, random_directions(7, 6, seed=3), 0.4).numpy()
+    ours = compute.random_feature_map(x, num_features=7, seed=3, scale=0.4)
+    theirs = torch_features(x, compute.random_directions(7, 6, seed=3), 0.4).numpy()
     np.testing.assert_allclose(ours, theirs, atol=ATOL, rtol=RTOL)
     assert ours.shape == (2, 5, 7)
     assert (ours > 0).all()
@@ -137,53 +132,57 @@ def test_features_match_the_formula_written_in_torch():
 def test_log_features_are_the_logarithm_of_the_features():
     x = np.random.default_rng(1).standard_normal((4, 3))
     np.testing.assert_allclose(
-        np.exp(log_random_features(x, num_features=5, seed=2)),
-        random_feature_map(x, num_features=5, seed=2),
+        np.exp(compute.log_random_features(x, num_features=5, seed=2)),
+        compute.random_feature_map(x, num_features=5, seed=2),
         rtol=1e-14,
     )
 
 
 def test_features_of_no_vectors_are_an_empty_array():
-    features = random_feature_map(np.ones((0, 3)), num_features=2)
+    features = compute.random_feature_map(np.ones((0, 3)), num_features=2)
     assert features.shape == (0, 2)
 
 
 def test_the_default_seed_is_zero():
-    np.testing.assert_array_equal(random_directions(3, 4), random_directions(3, 4, seed=0))
+    np.testing.assert_array_equal(
+        compute.random_directions(3, 4), compute.random_directions(3, 4, seed=0)
+    )
     rng = np.random.default_rng(8)
     q, k, v = rng.standard_normal((3, 5, 4))
     np.testing.assert_array_equal(
-        performer_output(q, k, v, num_features=8),
-        performer_output(q, k, v, num_features=8, seed=0),
+        compute.performer_output(q, k, v, num_features=8),
+        compute.performer_output(q, k, v, num_features=8, seed=0),
     )
     assert not np.allclose(
-        performer_output(q, k, v, num_features=8), performer_output(q, k, v, num_features=8, seed=1)
+        compute.performer_output(q, k, v, num_features=8),
+        compute.performer_output(q, k, v, num_features=8, seed=1),
     )
 
 
 def test_default_scale_is_one_over_root_e():
     x = np.random.default_rng(2).standard_normal((3, 9))
     np.testing.assert_array_equal(
-        random_feature_map(x, num_features=4), random_feature_map(x, num_features=4, scale=1 / 3)
+        compute.random_feature_map(x, num_features=4),
+        compute.random_feature_map(x, num_features=4, scale=1 / 3),
     )
 
 
 def test_scale_zero_makes_every_feature_one_over_root_r():
     x = np.random.default_rng(2).standard_normal((3, 4))
-    np.testing.assert_allclose(random_feature_map(x, num_features=16, scale=0.0), 0.25)
+    np.testing.assert_allclose(compute.random_feature_map(x, num_features=16, scale=0.0), 0.25)
 
 
 def test_adding_features_keeps_the_old_directions_and_seeds_differ():
-    small = random_directions(3, 5, seed=7)
-    large = random_directions(10, 5, seed=7)
+    small = compute.random_directions(3, 5, seed=7)
+    large = compute.random_directions(10, 5, seed=7)
     np.testing.assert_array_equal(large[:3], small)
-    assert not np.allclose(random_directions(3, 5, seed=8), small)
+    assert not np.allclose(compute.random_directions(3, 5, seed=8), small)
 
 
 def test_features_keep_float32_and_do_not_touch_the_input():
     x = np.random.default_rng(4).standard_normal((3, 4)).astype(np.float32)
     before = x.copy()
-    features = random_feature_map(x, num_features=6)
+    features = compute.random_feature_map(x, num_features=6)
     assert features.dtype == np.float32
     np.testing.assert_array_equal(x, before)
 
@@ -192,11 +191,11 @@ def test_features_that_would_overflow_raise_and_say_what_to_do():
     # phi is largest where x' equals a direction w: log phi = |w|^2 / 2 - log(r) / 2,
     # about 128 for E = 256, beyond float32's limit of 88.7.
     size = 256
-    direction = random_directions(1, size, seed=0)[0]
+    direction = compute.random_directions(1, size, seed=0)[0]
     x = (direction * size**0.25).astype(np.float32)  # x' = x sqrt(1 / sqrt(256)) = w
-    largest = float(log_random_features(x, num_features=1)[0])
+    largest = float(compute.log_random_features(x, num_features=1)[0])
     with pytest.raises(ValueError) as error:
-        random_feature_map(x, num_features=1)
+        compute.random_feature_map(x, num_features=1)
     assert str(error.value) == (
         f"the random features overflow float32 (largest log-feature {largest:.1f}, "
         "limit 88.7); scale x down, or use log_random_features or performer_attention, "
@@ -209,35 +208,33 @@ def test_features_that_would_overflow_raise_and_say_what_to_do():
 
 def test_performer_equals_the_explicit_quadratic_formula_in_torch():
     rng = np.random.default_rng(5)
-    q, k, v = (
-        rng.standard_normal((2, 7, 4)),
-        rng.standard_normal((2, 9, 4)),
-        rng.standard_normal((2, 9, 3)),
-    )
-    directions = random_directions(32, 4, seed=1)
+    q, k, v = (rng.standard_normal(shape) for shape in [(2, 7, 4), (2, 9, 4), (2, 9, 3)])
+    directions = compute.random_directions(32, 4, seed=1)
     theirs_output, theirs_weights = torch_kernel_attention(
         torch_features(q, directions, 0.5), torch_features(k, directions, 0.5), v
     )
-    output, weights = performer_attention(q, k, v, num_features=32, seed=1)
+    output, weights = compute.performer_attention(q, k, v, num_features=32, seed=1)
     np.testing.assert_allclose(output, theirs_output, atol=ATOL, rtol=RTOL)
     np.testing.assert_allclose(weights, theirs_weights, atol=ATOL, rtol=RTOL)
     np.testing.assert_allclose(
-        performer_output(q, k, v, num_features=32, seed=1), output, rtol=1e-13, atol=1e-15
+        compute.performer_output(q, k, v, num_features=32, seed=1), output, rtol=1e-13, atol=1e-15
     )
 
 
 def test_performer_with_a_given_scale_equals_the_quadratic_formula_in_torch():
     rng = np.random.default_rng(7)
     q, k, v = rng.standard_normal((5, 3)), rng.standard_normal((6, 3)), rng.standard_normal((6, 2))
-    directions = random_directions(16, 3, seed=2)
+    directions = compute.random_directions(16, 3, seed=2)
     theirs_output, theirs_weights = torch_kernel_attention(
         torch_features(q, directions, 0.3), torch_features(k, directions, 0.3), v
     )
-    output, weights = performer_attention(q, k, v, num_features=16, seed=2, scale=0.3)
+    output, weights = compute.performer_attention(q, k, v, num_features=16, seed=2, scale=0.3)
     np.testing.assert_allclose(output, theirs_output, atol=ATOL, rtol=RTOL)
     np.testing.assert_allclose(weights, theirs_weights, atol=ATOL, rtol=RTOL)
     np.testing.assert_allclose(
-        performer_output(q, k, v, num_features=16, seed=2, scale=0.3), theirs_output, atol=ATOL
+        compute.performer_output(q, k, v, num_features=16, seed=2, scale=0.3),
+        theirs_output,
+        atol=ATOL,
     )
 
 
@@ -246,19 +243,19 @@ def test_stabiliser_shifts_each_feature_over_the_keys_separately():
     # feature 1 is e^(2t) times feature 2 on the keys, and e^(-2t) times it on the query.
     # One shift shared by both features would round feature 2 of the keys and feature 1
     # of the query to 0 (e^(-800)), and every similarity would be 0 / 0.
-    directions = random_directions(2, 2, seed=0)
+    directions = compute.random_directions(2, 2, seed=0)
     u = np.linalg.solve(directions, [1.0, -1.0])
     across = np.array([-u[1], u[0]]) / np.linalg.norm(u)  # orthogonal to u
     t = 400.0
     key = np.stack([t * u, t * u + 0.5 * across])
     query = -t * u[None]
     value = np.array([[1.0], [2.0]])
-    log_q = torch.tensor(log_random_features(query, num_features=2, scale=1.0))
-    log_k = torch.tensor(log_random_features(key, num_features=2, scale=1.0))
+    log_q = torch.tensor(compute.log_random_features(query, num_features=2, scale=1.0))
+    log_k = torch.tensor(compute.log_random_features(key, num_features=2, scale=1.0))
     log_similarities = torch.logsumexp(log_q[:, None, :] + log_k[None, :, :], dim=-1)
     reference = torch.softmax(log_similarities, dim=-1).numpy()
     assert 0.01 < reference[0, 1] < 0.99  # both keys matter
-    output, weights = performer_attention(query, key, value, num_features=2, scale=1.0)
+    output, weights = compute.performer_attention(query, key, value, num_features=2, scale=1.0)
     np.testing.assert_allclose(weights, reference, atol=ATOL, rtol=RTOL)
     np.testing.assert_allclose(output, reference @ value, atol=ATOL, rtol=RTOL)
 
@@ -271,13 +268,13 @@ def test_stabiliser_cancels_where_unshifted_features_underflow_to_zero():
         rng.standard_normal((6, 2)),
     )
     # Unshifted, every feature is exp(about -2000) = 0, and the weights would be 0 / 0.
-    assert (random_feature_map(q, num_features=16) == 0).all()
+    assert (compute.random_feature_map(q, num_features=16) == 0).all()
     # Reference in log space: log sim_ij = logsumexp_m(log phi_m(q_i) + log phi_m(k_j)).
-    log_q = torch.tensor(log_random_features(q, num_features=16))
-    log_k = torch.tensor(log_random_features(k, num_features=16))
+    log_q = torch.tensor(compute.log_random_features(q, num_features=16))
+    log_k = torch.tensor(compute.log_random_features(k, num_features=16))
     log_similarities = torch.logsumexp(log_q[:, None, :] + log_k[None, :, :], dim=-1)
     reference_weights = torch.softmax(log_similarities, dim=-1).numpy()
-    output, weights = performer_attention(q, k, v, num_features=16)
+    output, weights = compute.performer_attention(q, k, v, num_features=16)
     np.testing.assert_allclose(weights, reference_weights, atol=ATOL, rtol=RTOL)
     np.testing.assert_allclose(output, reference_weights @ v, atol=ATOL, rtol=RTOL)
 
@@ -296,7 +293,9 @@ def test_performer_error_falls_as_r_grows():
 def test_performer_approaches_exact_attention_with_many_features():
     data = sample_inputs(16, 8, seed=1, magnitude=0.3)
     exact, exact_weights = scaled_dot_product_attention(data.query, data.key, data.value)
-    output, weights = performer_attention(data.query, data.key, data.value, num_features=20000)
+    output, weights = compute.performer_attention(
+        data.query, data.key, data.value, num_features=20000
+    )
     np.testing.assert_allclose(weights, exact_weights, rtol=0.05)
     assert np.linalg.norm(output - exact) < 0.05 * np.linalg.norm(exact)
 
@@ -317,7 +316,7 @@ def attention_inputs(draw, max_abs=5.0):
 def test_performer_rows_are_distributions_and_the_output_their_average(inputs, r, seed):
     query, key, value = inputs
     before = [array.copy() for array in inputs]
-    output, weights = performer_attention(query, key, value, num_features=r, seed=seed)
+    output, weights = compute.performer_attention(query, key, value, num_features=r, seed=seed)
     assert np.isfinite(weights).all() and (weights >= 0).all()
     np.testing.assert_allclose(weights.sum(-1), 1.0, rtol=1e-12)
     np.testing.assert_allclose(output, weights @ value, rtol=1e-9, atol=1e-9)
@@ -332,168 +331,60 @@ def test_performer_rows_are_distributions_and_the_output_their_average(inputs, r
     ("call", "message"),
     [
         (
-            lambda: random_feature_map(np.ones(3), num_features=0),
+            lambda: compute.random_feature_map(np.ones(3), num_features=0),
             "num_features must be at least 1, got 0",
         ),
         (
-            lambda: random_feature_map(np.ones(3), num_features=2.5),
+            lambda: compute.random_feature_map(np.ones(3), num_features=2.5),
             "num_features must be a whole number, got 2.5",
         ),
         (
-            lambda: random_feature_map(np.ones(3), num_features=2, seed=-1),
+            lambda: compute.random_feature_map(np.ones(3), num_features=2, seed=-1),
             "seed must be at least 0, got -1",
         ),
         (
-            lambda: random_feature_map(np.ones(3), num_features=2, scale=-1.0),
+            lambda: compute.random_feature_map(np.ones(3), num_features=2, scale=-1.0),
             "scale must be at least 0.0, got -1.0",
         ),
         (
-            lambda: random_feature_map(np.ones((2, 0)), num_features=2),
+            lambda: compute.random_feature_map(np.ones((2, 0)), num_features=2),
             "x has size 0 in its last axis; E must be at least 1",
         ),
         (
-            lambda: random_feature_map(np.array([1.0, np.nan]), num_features=2),
+            lambda: compute.random_feature_map(np.array([1.0, np.nan]), num_features=2),
             "x contains NaN or infinity; every entry must be a finite number",
         ),
         (
-            lambda: random_feature_map(5.0, num_features=2),
+            lambda: compute.random_feature_map(5.0, num_features=2),
             "x needs at least 1 axes, got shape ()",
         ),
         (
-            lambda: performer_attention(
-                np.ones((2, 3)), np.ones((2, 4)), np.ones((2, 1)), num_features=2
-            ),
-            "query has size 3 in its last axis but key has 4; queries and keys must have the same size E",
-        ),
-        (
-            lambda: performer_attention(
-                np.ones((2, 3)), np.ones((2, 3)), np.ones((5, 1)), num_features=2
-            ),
-            "key has 2 positions but value has 5; every key needs exactly one value",
-        ),
-        (
-            lambda: performer_output(
-                np.ones((2, 2, 3)), np.ones((3, 2, 3)), np.ones((3, 2, 1)), num_features=2
-            ),
-            "batch dimensions do not broadcast: query (2, 2, 3), key (3, 2, 3), value (3, 2, 1)",
-        ),
-        (
-            lambda: performer_attention(
-                np.ones((2, 0)), np.ones((2, 0)), np.ones((2, 1)), num_features=2
-            ),
-            "query and key have size 0 in their last axis; E must be at least 1",
-        ),
-        (
-            lambda: performer_attention(
-                np.ones((0, 3)), np.ones((2, 3)), np.ones((2, 1)), num_features=2
-            ),
-            "query has no positions; give at least one query",
-        ),
-        (
-            lambda: performer_attention(
-                np.ones((2, 3)), np.ones((0, 3)), np.ones((0, 1)), num_features=2
-            ),
-            "key has no positions; attention needs at least one key",
-        ),
-        (
-            lambda: performer_attention(
-                np.ones(3), np.ones((2, 3)), np.ones((2, 1)), num_features=2
-            ),
-            "query needs at least 2 axes, got shape (3,)",
-        ),
-        (
-            lambda: performer_attention(
+            lambda: compute.performer_attention(
                 np.ones((2, 3)), np.ones((2, 3)), [["a"], ["b"]], num_features=2
             ),
             "value must hold real numbers, got dtype <U1",
         ),
         (
-            lambda: random_feature_relative_variance(
-                np.ones((2, 3)), np.ones((2, 2)), num_features=1
-            ),
-            "query has size 3 in its last axis but key has 2; queries and keys must have the same size E",
-        ),
-        (
-            lambda: random_feature_relative_variance(
-                np.ones((2, 0)), np.ones((2, 0)), num_features=1
-            ),
-            "query and key have size 0 in their last axis; E must be at least 1",
-        ),
-        (
-            lambda: random_feature_relative_variance(np.ones(3), np.ones((2, 3)), num_features=1),
-            "query needs at least 2 axes, got shape (3,)",
-        ),
-        (
-            lambda: random_feature_relative_variance(np.ones((2, 3)), np.ones(3), num_features=1),
-            "key needs at least 2 axes, got shape (3,)",
-        ),
-        (
-            lambda: random_feature_relative_variance(
-                np.full((2, 3), np.nan), np.ones((2, 3)), num_features=1
-            ),
-            "query contains NaN or infinity; every entry must be a finite number",
-        ),
-        (
-            lambda: random_feature_relative_variance(
-                np.ones((2, 3)), np.full((2, 3), np.inf), num_features=1
-            ),
-            "key contains NaN or infinity; every entry must be a finite number",
-        ),
-        (
-            lambda: random_feature_relative_variance(
+            lambda: compute.random_feature_relative_variance(
                 np.ones((2, 3)), np.ones((2, 3)), num_features=0
             ),
             "num_features must be at least 1, got 0",
         ),
-        (lambda: random_directions(3, 0), "size must be at least 1, got 0"),
-        # With a batch axis, the last axis and the positions axis are different axes.
+        (lambda: compute.random_directions(3, 0), "size must be at least 1, got 0"),
         (
-            lambda: performer_attention(
-                np.ones((1, 2, 3)), np.ones((1, 2, 4)), np.ones((1, 2, 1)), num_features=2
-            ),
-            "query has size 3 in its last axis but key has 4; queries and keys must have the same size E",
-        ),
-        (
-            lambda: performer_attention(
-                np.ones((1, 2, 0)), np.ones((1, 2, 0)), np.ones((1, 2, 1)), num_features=2
-            ),
-            "query and key have size 0 in their last axis; E must be at least 1",
-        ),
-        # Each input's batch axes are checked: here only the key's, then only the value's, clash.
-        (
-            lambda: performer_output(
-                np.ones((2, 2, 3)), np.ones((3, 2, 3)), np.ones((2, 2, 1)), num_features=2
-            ),
-            "batch dimensions do not broadcast: query (2, 2, 3), key (3, 2, 3), value (2, 2, 1)",
-        ),
-        (
-            lambda: performer_output(
-                np.ones((2, 2, 3)), np.ones((2, 2, 3)), np.ones((3, 2, 1)), num_features=2
-            ),
-            "batch dimensions do not broadcast: query (2, 2, 3), key (2, 2, 3), value (3, 2, 1)",
-        ),
-        (
-            lambda: performer_output(np.ones((2, 3)), np.ones(3), np.ones((2, 1)), num_features=2),
-            "key needs at least 2 axes, got shape (3,)",
-        ),
-        (
-            lambda: performer_output(np.ones((2, 3)), np.ones((2, 3)), np.ones(2), num_features=2),
-            "value needs at least 2 axes, got shape (2,)",
-        ),
-        (
-            lambda: performer_output(
+            lambda: compute.performer_output(
                 np.ones((2, 3)), np.array([[1.0, 2.0, np.nan]] * 2), np.ones((2, 1)), num_features=2
             ),
             "key contains NaN or infinity; every entry must be a finite number",
         ),
         (
-            lambda: performer_output(
+            lambda: compute.performer_output(
                 np.array([[1.0, 2.0, np.inf]] * 2), np.ones((2, 3)), np.ones((2, 1)), num_features=2
             ),
             "query contains NaN or infinity; every entry must be a finite number",
         ),
         (
-            lambda: performer_output(
+            lambda: compute.performer_output(
                 np.ones((2, 3)), np.ones((2, 3)), np.array([[np.nan]] * 2), num_features=2
             ),
             "value contains NaN or infinity; every entry must be a finite number",
@@ -501,6 +392,78 @@ def test_performer_rows_are_distributions_and_the_output_their_average(inputs, r
     ],
 )
 def test_bad_inputs_say_what_to_fix(call, message):
-    with pytest.raises(ValueError) as error:
-        call()
-    assert str(error.value) == message
+    assert_refuses(call, message)
+
+
+SIZE_3_AGAINST_4 = (
+    "query has size 3 in its last axis but key has 4; queries and keys must have the same size E"
+)
+NO_SIZE = "query and key have size 0 in their last axis; E must be at least 1"
+
+
+@pytest.mark.parametrize("attend", [compute.performer_attention, compute.performer_output])
+@pytest.mark.parametrize(
+    ("shapes", "message"),
+    [
+        (((2, 3), (2, 4), (2, 1)), SIZE_3_AGAINST_4),
+        (
+            ((2, 3), (2, 3), (5, 1)),
+            "key has 2 positions but value has 5; every key needs exactly one value",
+        ),
+        (((2, 0), (2, 0), (2, 1)), NO_SIZE),
+        (((0, 3), (2, 3), (2, 1)), "query has no positions; give at least one query"),
+        (((2, 3), (0, 3), (0, 1)), "key has no positions; attention needs at least one key"),
+        ((3, (2, 3), (2, 1)), "query needs at least 2 axes, got shape (3,)"),
+        (((2, 3), 3, (2, 1)), "key needs at least 2 axes, got shape (3,)"),
+        (((2, 3), (2, 3), 2), "value needs at least 2 axes, got shape (2,)"),
+        # With a batch axis, the last axis and the positions axis are different axes.
+        (((1, 2, 3), (1, 2, 4), (1, 2, 1)), SIZE_3_AGAINST_4),
+        (((1, 2, 0), (1, 2, 0), (1, 2, 1)), NO_SIZE),
+        # Each input's batch axes are checked: both clash, then only the key's, then the value's.
+        (
+            ((2, 2, 3), (3, 2, 3), (3, 2, 1)),
+            "batch dimensions do not broadcast: query (2, 2, 3), key (3, 2, 3), value (3, 2, 1)",
+        ),
+        (
+            ((2, 2, 3), (3, 2, 3), (2, 2, 1)),
+            "batch dimensions do not broadcast: query (2, 2, 3), key (3, 2, 3), value (2, 2, 1)",
+        ),
+        (
+            ((2, 2, 3), (2, 2, 3), (3, 2, 1)),
+            "batch dimensions do not broadcast: query (2, 2, 3), key (2, 2, 3), value (3, 2, 1)",
+        ),
+    ],
+)
+def test_bad_shapes_say_what_to_fix(attend, shapes, message):
+    query, key, value = (np.ones(shape) for shape in shapes)
+    assert_refuses(lambda: attend(query, key, value, num_features=2), message)
+
+
+@pytest.mark.parametrize(
+    ("query", "key", "message"),
+    [
+        (
+            np.ones((2, 3)),
+            np.ones((2, 2)),
+            "query has size 3 in its last axis but key has 2; queries and keys must have the same size E",
+        ),
+        (np.ones((2, 0)), np.ones((2, 0)), NO_SIZE),
+        (np.ones(3), np.ones((2, 3)), "query needs at least 2 axes, got shape (3,)"),
+        (np.ones((2, 3)), np.ones(3), "key needs at least 2 axes, got shape (3,)"),
+        (
+            np.full((2, 3), np.nan),
+            np.ones((2, 3)),
+            "query contains NaN or infinity; every entry must be a finite number",
+        ),
+        (
+            np.ones((2, 3)),
+            np.full((2, 3), np.inf),
+            "key contains NaN or infinity; every entry must be a finite number",
+        ),
+    ],
+)
+def test_bad_inputs_to_the_variance_say_what_to_fix(query, key, message):
+    def call():
+        return compute.random_feature_relative_variance(query, key, num_features=1)
+
+    assert_refuses(call, message)

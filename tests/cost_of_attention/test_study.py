@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -174,16 +173,7 @@ def test_readings_of_the_shipped_figures():
     )
 
 
-def test_one_measured_size_has_no_slope_and_no_growth():
-    figures = load_measurements()
-    one = replace(
-        figures,
-        n_values=figures.n_values[:1],
-        series=tuple(
-            replace(series, seconds=series.seconds[:1], peak_bytes=series.peak_bytes[:1])
-            for series in figures.series
-        ),
-    )
-    assert dict(slopes(one)) == {}
-    assert last_growth(one, Implementation.NUMPY, MeasuredQuantity.TIME) is None
-    assert square_matrices(one, Implementation.NUMPY) > 0
+def test_one_measured_size_has_no_slope_and_no_growth(one_size):
+    assert dict(slopes(one_size)) == {}
+    assert last_growth(one_size, Implementation.NUMPY, MeasuredQuantity.TIME) is None
+    assert square_matrices(one_size, Implementation.NUMPY) > 0

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 
+import tests.apptest_util as pages
 from lab import kernel_regression as kr
-from tests.apptest_util import ROOT, address_notes, assert_clean, charts, run_page, texts
 from tests.kernel_regression.util import GRID
 
 PAGE = "demos/kernel_regression.py"
@@ -20,13 +20,11 @@ CHART_COUNT = 7  # fit, kernel, heatmap, query weights, weighted values, errors,
 DEFAULT_H = 0.251189
 
 
-@pytest.fixture
-def app():
-    return run_page(PAGE)
+app = pages.page_fixture(PAGE)
 
 
 def chart_specs(app) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in charts(app)]
+    return [json.loads(chart.proto.spec) for chart in pages.charts(app)]
 
 
 def chart_titles(app) -> list[str]:
@@ -39,7 +37,7 @@ def chart_titles(app) -> list[str]:
 
 def chart_rows(app, index: int):
     """The first dataset of the page's chart ``index``, as the browser receives it."""
-    dataset = charts(app)[index].proto.datasets[0]
+    dataset = pages.charts(app)[index].proto.datasets[0]
     return convert_arrow_bytes_to_pandas_df(dataset.data.data)
 
 
@@ -54,11 +52,11 @@ def metrics(app) -> dict[str, str]:
 
 
 def test_default_page_shows_every_part(app):
-    assert_clean(app)
+    pages.assert_clean(app)
     assert app.title[0].value == "Kernel regression as attention"
     assert app.select_slider(key="h").value == pytest.approx(DEFAULT_H, rel=1e-6)
     assert app.segmented_control(key="kernel").value == kr.Kernel.GAUSSIAN
-    assert len(charts(app)) == CHART_COUNT
+    assert len(pages.charts(app)) == CHART_COUNT
     titles = chart_titles(app)
     assert titles[0] == "Gaussian kernel, h = 0.251: 2 sin x + x⁰·⁸ (textbook)"
     assert "^" not in titles[0]
@@ -98,14 +96,17 @@ def test_the_numbers_on_screen_are_the_labs(app):
     assert metrics(app)["Effective number of keys"] == "8.3"
     fit = chart_rows(app, 0)
     np.testing.assert_allclose(fit[fit["layer"] == "estimate"]["y"], result.estimate)
-    assert "Here leave-one-out is smallest at h = 0.2 and the test error at h = 0.224" in texts(app)
+    assert (
+        "Here leave-one-out is smallest at h = 0.2 and the test error at h = 0.224"
+        in pages.texts(app)
+    )
 
 
 def test_first_view_shows_the_saved_learning_curves_without_training(app):
     # The shipped run on the default data: no button press, no "no run yet" box.
     assert not app.info
-    assert "h settles at **0.203**" in texts(app)
-    assert "saved with the lab, so the page opens at once" in texts(app)
+    assert "h settles at **0.203**" in pages.texts(app)
+    assert "saved with the lab, so the page opens at once" in pages.texts(app)
     questions = [item.value for item in app.markdown if item.value.startswith("**5.**")]
     assert questions and "Learn the bandwidth" in questions[0]
 
@@ -114,12 +115,12 @@ def test_first_view_never_imports_torch():
     script = (
         "import sys\n"
         "from streamlit.testing.v1 import AppTest\n"
-        f"app = AppTest.from_file({str(ROOT / PAGE)!r}, default_timeout=60).run()\n"
+        f"app = AppTest.from_file({str(pages.ROOT / PAGE)!r}, default_timeout=60).run()\n"
         "assert not app.exception, app.exception\n"
         "print('torch' in sys.modules)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", script], cwd=pages.ROOT, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "False"
@@ -130,8 +131,8 @@ def test_every_kernel_at_both_ends_of_the_bandwidth(app):
         for bandwidth in (GRID[0], GRID[-1]):
             app.segmented_control(key="kernel").set_value(kernel)
             app.select_slider(key="h").set_value(bandwidth).run()
-            assert_clean(app)
-            assert len(charts(app)) == CHART_COUNT, (kernel, bandwidth)
+            pages.assert_clean(app)
+            assert len(pages.charts(app)) == CHART_COUNT, (kernel, bandwidth)
             assert "nan" not in " ".join(metrics(app).values()).lower()
             assert chart_titles(app)[0].startswith(f"{kernel.label} kernel")
 
@@ -139,7 +140,7 @@ def test_every_kernel_at_both_ends_of_the_bandwidth(app):
 def test_compact_kernel_with_a_tiny_bandwidth_names_the_empty_queries(app):
     app.segmented_control(key="kernel").set_value(kr.Kernel.BOXCAR)
     app.select_slider(key="h").set_value(GRID[0]).run()
-    assert_clean(app)
+    pages.assert_clean(app)
     data = kr.make_data()
     result = kr.nadaraya_watson(
         data.x_train, data.y_train, data.x_query, kernel="boxcar", bandwidth=GRID[0]
@@ -151,8 +152,8 @@ def test_compact_kernel_with_a_tiny_bandwidth_names_the_empty_queries(app):
     assert f"x = {first:.2f}" in warning
     assert metrics(app)["Test error"] == "—"  # the test error needs every query
     assert metrics(app)["Leave-one-out error"] == "—"
-    assert "some point has no key inside its window" in texts(app)
-    assert "windows hold one key or none" in texts(app)
+    assert "some point has no key inside its window" in pages.texts(app)
+    assert "windows hold one key or none" in pages.texts(app)
 
 
 def test_the_d2l_note_appears_with_the_kernels_it_concerns(app):
@@ -166,7 +167,7 @@ def test_query_with_an_empty_window_says_so(app):
     app.segmented_control(key="kernel").set_value(kr.Kernel.TRIANGULAR)
     app.select_slider(key="h").set_value(GRID[0]).run()
     app.slider(key="query").set_value(5.0).run()
-    assert_clean(app)
+    pages.assert_clean(app)
     assert any(
         "no estimate" in warning.value and "x = 5.00" in warning.value for warning in app.warning
     )
@@ -176,24 +177,24 @@ def test_a_query_with_one_key_in_its_window_lists_only_that_key(app):
     app.segmented_control(key="kernel").set_value(kr.Kernel.BOXCAR)
     app.select_slider(key="h").set_value(GRID[5]).run()
     app.slider(key="query").set_value(4.9).run()
-    assert_clean(app)
-    assert "The 1 key with the most weight:" in texts(app)
-    assert "This key carries **100.0%** of the weight" in texts(app)
+    pages.assert_clean(app)
+    assert "The 1 key with the most weight:" in pages.texts(app)
+    assert "This key carries **100.0%** of the weight" in pages.texts(app)
     assert len(app.dataframe[-1].value) == 1
 
 
 def test_query_slider_extremes(app):
     for query in (0.0, 5.0):
         app.slider(key="query").set_value(query).run()
-        assert_clean(app)
+        pages.assert_clean(app)
         assert f"Weights of the query x = {query:.2f}" in chart_titles(app)[3]
-        assert "keys carry" in texts(app)
+        assert "keys carry" in pages.texts(app)
 
 
 def test_every_true_function(app):
     for function in kr.TrueFunction:
         app.segmented_control(key="function").set_value(function).run()
-        assert_clean(app)
+        pages.assert_clean(app)
         assert function.label in chart_titles(app)[0]
 
 
@@ -202,11 +203,11 @@ def test_data_controls_at_their_extremes(app):
         app.slider(key="n").set_value(n_train)
         app.slider(key="noise").set_value(noise)
         app.number_input(key="seed").set_value(seed).run()
-        assert_clean(app)
+        pages.assert_clean(app)
         assert heatmap_cells(app) <= 3000
         # Different data: the saved run does not apply, so the page offers to train instead.
         assert "No run yet for these data" in app.info[-1].value
-        assert len(charts(app)) == CHART_COUNT - 1
+        assert len(pages.charts(app)) == CHART_COUNT - 1
 
 
 def test_button_jumps_to_the_leave_one_out_optimum(app):
@@ -215,15 +216,15 @@ def test_button_jumps_to_the_leave_one_out_optimum(app):
     button = app.button(key="use_loo")
     assert button.label == f"Use the leave-one-out optimum, h = {kr.format_bandwidth(best)}"
     button.click().run()
-    assert_clean(app)
+    pages.assert_clean(app)
     assert app.select_slider(key="h").value == pytest.approx(best, rel=1e-5)
     assert app.button(key="use_loo").disabled
 
 
 def test_constant_kernel_explains_that_no_bandwidth_is_best(app):
     app.segmented_control(key="kernel").set_value(kr.Kernel.CONSTANT).run()
-    assert_clean(app)
-    assert "bandwidth changes nothing" in texts(app)
+    pages.assert_clean(app)
+    assert "bandwidth changes nothing" in pages.texts(app)
     with pytest.raises(KeyError):
         app.button(key="use_loo")
 
@@ -231,21 +232,21 @@ def test_constant_kernel_explains_that_no_bandwidth_is_best(app):
 def test_learning_on_new_data_trains_both_runs(app):
     app.number_input(key="seed").set_value(7)
     app.select_slider(key="steps").set_value(50).run()
-    assert "No run yet" in texts(app)
+    assert "No run yet" in pages.texts(app)
     app.button(key="learn").click().run()
-    assert_clean(app)
-    assert len(charts(app)) == CHART_COUNT
-    assert "No run yet" not in texts(app)
-    assert "Plain loss" in texts(app) and "Leave-one-out loss" in texts(app)
-    assert "Run shown: start h = 1, learning rate 0.05, 50 steps." in texts(app)
+    pages.assert_clean(app)
+    assert len(pages.charts(app)) == CHART_COUNT
+    assert "No run yet" not in pages.texts(app)
+    assert "Plain loss" in pages.texts(app) and "Leave-one-out loss" in pages.texts(app)
+    assert "Run shown: start h = 1, learning rate 0.05, 50 steps." in pages.texts(app)
     # The run is kept: a rerun shows it without training again.
     app.run()
-    assert len(charts(app)) == CHART_COUNT and "No run yet" not in texts(app)
+    assert len(pages.charts(app)) == CHART_COUNT and "No run yet" not in pages.texts(app)
     # The exercises follow the run shown.
     assert any(item.value.startswith("**5.**") for item in app.markdown)
     # And its bandwidth can be sent to the slider.
     app.button(key="use_learned").click().run()
-    assert_clean(app)
+    pages.assert_clean(app)
     assert app.select_slider(key="h").value in GRID
 
 
@@ -255,37 +256,29 @@ def test_learning_settings_at_their_extremes(app, start, rate):
     app.select_slider(key="rate").set_value(rate)
     app.select_slider(key="steps").set_value(50).run()
     app.button(key="learn").click().run()
-    assert_clean(app)
-    assert len(charts(app)) == CHART_COUNT
+    pages.assert_clean(app)
+    assert len(pages.charts(app)) == CHART_COUNT
 
 
 def test_training_switched_off_shows_a_note_instead_of_the_button(monkeypatch):
-    from app import runs
 
-    monkeypatch.setattr(runs, "MAX_TRAININGS", 0)
-    app = run_page(PAGE)
-    assert_clean(app)
-    assert runs.TRAINING_OFF in [item.value for item in app.info]
+    app = pages.run_with_training_off(PAGE, monkeypatch)
     with pytest.raises(KeyError):
         app.button(key="learn")
-    assert "h settles at **0.203**" in texts(app)  # the shipped run still shows
+    assert "h settles at **0.203**" in pages.texts(app)  # the shipped run still shows
 
 
 def test_the_address_reproduces_a_view():
-    app = run_page(
-        PAGE,
-        query={
-            "kernel": "Epanechnikov",
-            "h": "0.501",  # the address holds the slider's label
-            "function": "step",
-            "n": "30",
-            "noise": "1.0",
-            "seed": "42",
-            "query": "1.5",
-        },
-    )
-    assert_clean(app)
-    assert address_notes(app) == []
+    query = {
+        "kernel": "Epanechnikov",
+        "h": "0.501",  # the address holds the slider's label
+        "function": "step",
+        "n": "30",
+        "noise": "1.0",
+        "seed": "42",
+        "query": "1.5",
+    }
+    app = pages.run_at_address(PAGE, query)
     assert app.segmented_control(key="kernel").value == kr.Kernel.EPANECHNIKOV
     assert app.select_slider(key="h").value == pytest.approx(0.501187)
     assert app.segmented_control(key="function").value == kr.TrueFunction.STEP
@@ -300,21 +293,16 @@ def test_the_address_reproduces_a_view():
 
 
 def test_a_hostile_address_opens_the_page_with_defaults_and_notes():
-    app = run_page(
-        PAGE,
-        query={
-            "h": "99",
-            "kernel": "cosine",
-            "n": "1e400",
-            "noise": "-5",
-            "seed": "abc",
-            "function": "<script>alert(1)</script>" * 20,
-            "x": "1",
-        },
-    )
-    assert_clean(app)
-    notes = address_notes(app)
-    assert len(notes) == 6
+    query = {
+        "h": "99",
+        "kernel": "cosine",
+        "n": "1e400",
+        "noise": "-5",
+        "seed": "abc",
+        "function": "<script>alert(1)</script>" * 20,
+        "x": "1",
+    }
+    app, notes = pages.run_at_hostile_address(PAGE, query, notes=6)
     assert notes[0] == (
         "The link set **Kernel K** to “cosine”, which is not one of Gaussian, Boxcar, "
         "Epanechnikov, Triangular, Constant. The page uses **Gaussian**."
@@ -330,16 +318,16 @@ def test_a_hostile_address_opens_the_page_with_defaults_and_notes():
     assert app.select_slider(key="h").value == pytest.approx(DEFAULT_H, rel=1e-6)
     assert app.segmented_control(key="kernel").value == kr.Kernel.GAUSSIAN
     assert app.slider(key="n").value == 50 and app.number_input(key="seed").value == 0
-    assert len(charts(app)) == CHART_COUNT
+    assert len(pages.charts(app)) == CHART_COUNT
     assert "<script>" not in " ".join(notes)  # escaped, and cut to 48 characters
     assert app.segmented_control(key="function").value == kr.TrueFunction.TEXTBOOK
 
 
 def test_reset_puts_every_control_back():
-    app = run_page(PAGE, query={"h": "1", "kernel": "Boxcar", "seed": "3"})
+    app = pages.run_page(PAGE, query={"h": "1", "kernel": "Boxcar", "seed": "3"})
     app.slider(key="query").set_value(4.0).run()
     app.button(key="reset_page").click().run()
-    assert_clean(app)
+    pages.assert_clean(app)
     assert app.select_slider(key="h").value == pytest.approx(DEFAULT_H, rel=1e-6)
     assert app.segmented_control(key="kernel").value == kr.Kernel.GAUSSIAN
     assert app.number_input(key="seed").value == 0 and app.slider(key="query").value == 2.5
@@ -348,7 +336,7 @@ def test_reset_puts_every_control_back():
 def test_exercises_check_answers_computed_from_the_screen(app):
     app.text_input(key="answer_optimum").set_value("0.2")
     app.button(key="FormSubmitter:exercise_optimum-Check").click().run()
-    assert_clean(app)
+    pages.assert_clean(app)
     assert "Right." in [item.value for item in app.success]
     app.text_input(key="answer_quiet").set_value("0.2")  # the noisy optimum, not the quiet one
     app.button(key="FormSubmitter:exercise_quiet-Check").click().run()

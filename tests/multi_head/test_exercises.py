@@ -14,17 +14,10 @@ from lab.multi_head import (
     ablate,
     answer_probabilities,
     hand_head_view,
-    load_checkpoint,
     page_exercises,
     toy_tokens,
 )
-
-GIRL = toy_tokens(EXAMPLES[0]).tokens
-
-
-@pytest.fixture(scope="module")
-def shipped():
-    return load_checkpoint()
+from tests.multi_head.helpers import GIRL
 
 
 def by_key(tokens, model, can_train=True):

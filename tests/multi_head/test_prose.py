@@ -16,7 +16,6 @@ from lab.multi_head import (
     generate_sentences,
     hand_head_view,
     hand_model,
-    load_checkpoint,
     toy_tokens,
     trained_head_labels,
     trained_head_view,
@@ -35,14 +34,7 @@ from lab.multi_head.prose import (
     section_number,
     specialised_text,
 )
-from tests.multi_head.helpers import exactly
-
-GIRL = toy_tokens(EXAMPLES[0]).tokens
-
-
-@pytest.fixture(scope="module")
-def shipped():
-    return load_checkpoint()
+from tests.multi_head.helpers import GIRL, exactly
 
 
 def test_sections_are_numbered_in_page_order():

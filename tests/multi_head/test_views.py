@@ -7,65 +7,42 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+import lab.multi_head.views as views
 from lab.multi_head import (
     EXAMPLES,
     JOBS,
     SPECIALISED_AT,
-    Heads,
     Job,
     Pattern,
-    ablate,
-    accuracy_without,
-    ambiguous_pronoun,
-    answer_probabilities,
-    best_head,
-    default_job,
-    default_word,
-    double_duty,
     encode,
     forward,
     gates_without,
     generate_sentences,
-    hand_head_view,
-    hand_held_out_scores,
     hand_model,
-    head_label,
-    heads_offered,
-    load_checkpoint,
     run_hand_heads,
-    specialised_heads,
     toy_tokens,
-    trained_head_labels,
-    trained_head_view,
 )
 from lab.multi_head.charts import head_color_name, head_view
 from lab.multi_head.prose import LINE_SHAPES, head_view_text, notice_lines
-from tests.multi_head.helpers import exactly
-
-GIRL = toy_tokens(EXAMPLES[0]).tokens  # the girl sat on the mat because she was tired .
-
-
-@pytest.fixture(scope="module")
-def shipped():
-    return load_checkpoint()
+from tests.multi_head.helpers import GIRL, exactly
 
 
 def test_the_head_choices_name_their_layer_and_label():
-    assert [(choice.layer, choice.label) for choice in Heads] == [
+    assert [(choice.layer, choice.label) for choice in views.Heads] == [
         (None, "Hand-set"),
         (0, "Trained: layer 1"),
         (1, "Trained: layer 2"),
     ]
-    assert heads_offered(None) == (Heads.HAND,)
-    assert heads_offered(1) == (Heads.HAND, Heads.LAYER_1)
-    assert heads_offered(2) == tuple(Heads)
+    assert views.heads_offered(None) == (views.Heads.HAND,)
+    assert views.heads_offered(1) == (views.Heads.HAND, views.Heads.LAYER_1)
+    assert views.heads_offered(2) == tuple(views.Heads)
     with pytest.raises(ValueError, match=exactly("num_layers must be at most 2, got 3")):
-        heads_offered(3)
+        views.heads_offered(3)
 
 
 def test_trained_head_labels_run_layer_by_layer(shipped):
-    assert head_label(0, 1) == "L1 H2"
-    assert trained_head_labels(shipped) == (
+    assert views.head_label(0, 1) == "L1 H2"
+    assert views.trained_head_labels(shipped) == (
         "L1 H1",
         "L1 H2",
         "L1 H3",
@@ -78,14 +55,14 @@ def test_trained_head_labels_run_layer_by_layer(shipped):
 
 
 def test_hand_head_view_holds_the_hand_set_layer_on_the_sentence():
-    view = hand_head_view(GIRL)
+    view = views.hand_head_view(GIRL)
     steps = run_hand_heads(GIRL)
     np.testing.assert_array_equal(view.head_weights, steps.head_weights)
     np.testing.assert_array_equal(view.output, steps.output)
     assert view.names == hand_model().names and view.num_heads == 5
     assert view.value_labels == ("det", "adj", "noun", "pron", "verb", "prep", "conj", "other")
     assert view.concat_labels()[:2] == ["1·det", "1·adj"] and len(view.concat_labels()) == 40
-    assert view.held_out is hand_held_out_scores()  # computed once
+    assert view.held_out is views.hand_held_out_scores()  # computed once
     assert view.here.score(0, Pattern.PREVIOUS) > 0.99
     assert view.specialised() == {
         index: head.pattern for index, head in enumerate(hand_model().heads)
@@ -94,31 +71,34 @@ def test_hand_head_view_holds_the_hand_set_layer_on_the_sentence():
 
 @pytest.mark.parametrize("layer", [0, 1])
 def test_trained_head_view_is_one_layer_of_the_forward_pass(shipped, layer):
-    view = trained_head_view(shipped, GIRL, layer)
+    view = views.trained_head_view(shipped, GIRL, layer)
     attention = forward(shipped.weights, encode(GIRL), shipped.config).layers[layer].attention
     np.testing.assert_array_equal(view.head_weights, attention.head_weights)
     np.testing.assert_array_equal(view.concat, attention.concat)
     np.testing.assert_array_equal(view.w_o, shipped.weights[f"layers.{layer}.w_o"])
-    assert view.names == tuple(head_label(layer, head) for head in range(4))
+    assert view.names == tuple(views.head_label(layer, head) for head in range(4))
     np.testing.assert_array_equal(view.held_out.scores, shipped.scores[layer])
     assert view.concat_labels()[:3] == ["1·0", "1·1", "1·2"]
     assert view.value_labels is None and view.output_labels is None
     with pytest.raises(ValueError, match=exactly("layer must be at most 1, got 2")):
-        trained_head_view(shipped, GIRL, 2)
+        views.trained_head_view(shipped, GIRL, 2)
 
 
 def test_ambiguous_pronouns_and_where_the_ablation_starts():
     cat = toy_tokens(EXAMPLES[-1]).tokens
-    assert ambiguous_pronoun(cat) == (7, (1, 5))
-    assert ambiguous_pronoun(GIRL) is None
-    assert default_word(GIRL) == 7 and default_job(GIRL, 7) is Job.REFERENT
-    assert default_word(("the", "cat")) == 1 and default_job(("the", "cat"), 1) is Job.PREVIOUS
-    assert default_word(("cat",)) == 0
+    assert views.ambiguous_pronoun(cat) == (7, (1, 5))
+    assert views.ambiguous_pronoun(GIRL) is None
+    assert views.default_word(GIRL) == 7 and views.default_job(GIRL, 7) is Job.REFERENT
+    assert (
+        views.default_word(("the", "cat")) == 1
+        and views.default_job(("the", "cat"), 1) is Job.PREVIOUS
+    )
+    assert views.default_word(("cat",)) == 0
 
 
 def test_ablate_agrees_with_the_forward_pass_it_summarises(shipped):
     off = {(0, 1), (1, 2)}
-    result = ablate(shipped, GIRL, "previous", 1, off)
+    result = views.ablate(shipped, GIRL, "previous", 1, off)
     ids = encode(GIRL)
     full = forward(shipped.weights, ids, shipped.config).probabilities[0, 1]
     gated = forward(
@@ -134,32 +114,32 @@ def test_ablate_agrees_with_the_forward_pass_it_summarises(shipped):
         trace.attention.head_weights[:, 1, 0] for trace in forward(shipped.weights, ids).layers
     ]
     np.testing.assert_allclose(result.looked, np.concatenate(looked))
-    before, after = answer_probabilities(result, GIRL)
+    before, after = views.answer_probabilities(result, GIRL)
     assert before == pytest.approx(full[ids[0]]) and after < 0.01
-    nothing = ablate(shipped, GIRL, Job.NEXT, len(GIRL) - 1)
+    nothing = views.ablate(shipped, GIRL, Job.NEXT, len(GIRL) - 1)
     assert nothing.answer is None and nothing.effects is None and nothing.looked is None
     with pytest.raises(ValueError, match=exactly("the job 'next' has no answer at 10")):
-        answer_probabilities(nothing, GIRL)
+        views.answer_probabilities(nothing, GIRL)
 
 
 def test_heads_that_specialise_and_heads_that_serve_two_patterns(shipped):
-    assert specialised_heads(shipped) == {
+    assert views.specialised_heads(shipped) == {
         (0, 0): Pattern.ANTECEDENT,
         (0, 1): Pattern.PREVIOUS,
         (0, 2): Pattern.NEXT,
     }
-    assert best_head(shipped, Pattern.PREVIOUS) == (0, 1)
-    assert best_head(shipped, Pattern.NEXT) == (0, 2)
-    ((pair, strong),) = double_duty(shipped).items()
+    assert views.best_head(shipped, Pattern.PREVIOUS) == (0, 1)
+    assert views.best_head(shipped, Pattern.NEXT) == (0, 2)
+    ((pair, strong),) = views.double_duty(shipped).items()
     assert pair == (0, 0)
     assert [pattern for pattern, _ in strong] == [Pattern.ANTECEDENT, Pattern.NEXT]
     assert all(score >= SPECIALISED_AT for _, score in strong)
     flat = replace(shipped, scores=np.full_like(shipped.scores, 0.1))
-    assert specialised_heads(flat) == {} and double_duty(flat) == {}
+    assert views.specialised_heads(flat) == {} and views.double_duty(flat) == {}
 
 
 def test_accuracy_without_a_head_is_measured_on_the_held_out_sentences(shipped):
-    without = accuracy_without(shipped, {(0, 1)})
+    without = views.accuracy_without(shipped, {(0, 1)})
     assert set(without) == {f"{job.value}_accuracy" for job in JOBS}
     assert without["previous_accuracy"] == pytest.approx(0.6402, abs=1e-4)
 
@@ -185,7 +165,7 @@ def test_previous_token_lines_rise_and_next_token_lines_drop(tokens):
     """#13: lines run from the query (left) to the key (right), the first token at the top,
     so the strongest line of a previous-token head ends one row higher (its key is query − 1)
     and that of a next-token head one row lower."""
-    view = hand_head_view(tokens)
+    view = views.hand_head_view(tokens)
     spec = head_view(view.head_weights, list(tokens), list(view.names))
     low, high = spec["layer"][0]["encoding"]["y"]["scale"]["domain"]
     assert low > high  # y grows downwards: a smaller y is drawn higher
@@ -201,7 +181,7 @@ def test_previous_token_lines_rise_and_next_token_lines_drop(tokens):
 
 
 def test_the_trained_previous_token_head_mostly_rises_too(shipped):
-    view = trained_head_view(shipped, GIRL, 0)
+    view = views.trained_head_view(shipped, GIRL, 0)
     spec = head_view(view.head_weights, list(GIRL), list(view.names))
     rising = [
         line["key"] == query - 1 and line["y_end"] < line["y_start"]
@@ -215,17 +195,18 @@ def test_the_trained_previous_token_head_mostly_rises_too(shipped):
         "A head that scores 0.6 or more on a pattern puts, on average over the held-out "
         "sentences, that share of its weight where the pattern says: "
     )
-    assert head_view_text(trained_head_view(shipped, GIRL, 1), hand_set=False) == (
+    assert head_view_text(views.trained_head_view(shipped, GIRL, 1), hand_set=False) == (
         "No head of this layer scores 0.6 or more on one pattern, so no colour keeps to one "
         "direction."
     )
 
 
 def test_what_to_notice_states_the_measured_numbers(shipped):
-    without = accuracy_without(shipped, {(0, 1)})
+    without = views.accuracy_without(shipped, {(0, 1)})
     lines = notice_lines(shipped, without)
     own = [
-        hand_held_out_scores().score(i, head.pattern) for i, head in enumerate(hand_model().heads)
+        views.hand_held_out_scores().score(i, head.pattern)
+        for i, head in enumerate(hand_model().heads)
     ]
     assert f"{min(own):.2f}" == "0.99"
     assert lines[1] == (

@@ -9,11 +9,11 @@ import re
 import pyarrow as pa
 import pytest
 
+import tests.apptest_util as pages
 from lab import charts as lab_charts
 from lab import scaling as sc
 from lab.scaling import Mode, ScalingConfig
 from lab.scaling import charts as scc
-from tests.apptest_util import address_notes, assert_clean, charts, run_page, texts
 
 PAGE = "demos/scaling.py"
 BOTH_MODES_CHARTS = 12  # largest weight (first screen), 2 histograms, variance, 2 bar charts,
@@ -22,13 +22,11 @@ ONE_MODE_CHARTS = 8
 DEFAULTS = ScalingConfig()
 
 
-@pytest.fixture
-def app():
-    return run_page(PAGE)
+app = pages.page_fixture(PAGE)
 
 
 def specs(app) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in charts(app)]
+    return [json.loads(chart.proto.spec) for chart in pages.charts(app)]
 
 
 def datasets(chart) -> dict[str, list[dict]]:
@@ -42,7 +40,7 @@ def datasets(chart) -> dict[str, list[dict]]:
 def titled(app) -> dict[str, tuple[dict, dict]]:
     """Every chart with a title: title -> (spec, datasets)."""
     found = {}
-    for chart in charts(app):
+    for chart in pages.charts(app):
         spec = json.loads(chart.proto.spec)
         if spec.get("title"):
             found[spec["title"]] = (spec, datasets(chart))
@@ -87,7 +85,7 @@ def controls(app) -> dict:
 
 
 def assert_no_nan(app) -> None:
-    shown = texts(app) + " " + " ".join(str(metric.value) for metric in app.metric)
+    shown = pages.texts(app) + " " + " ".join(str(metric.value) for metric in app.metric)
     assert not re.search(r"\b(nan|inf)\b", shown, re.IGNORECASE), shown
 
 
@@ -95,12 +93,12 @@ J_LABEL = r"median $\lVert J\rVert_F$"
 
 
 def test_default_page_makes_the_point(app):
-    assert_clean(app)
+    pages.assert_clean(app)
     assert controls(app) == DEFAULT_CONTROLS
     assert app.title[0].value == "Why scale by √d"
     assert app.select_slider(key="d").value == DEFAULTS.d
     assert app.segmented_control(key="scaling").value == "both"
-    assert len(charts(app)) == BOTH_MODES_CHARTS
+    assert len(pages.charts(app)) == BOTH_MODES_CHARTS
     assert len(app.latex) >= 1
     headers = [header.value for header in app.header]
     assert headers[0].startswith("1 ·") and headers[-1].startswith("5 ·")
@@ -115,7 +113,7 @@ def test_default_page_makes_the_point(app):
     assert float(shown[(0, "top weight")]) > 0.8 > 0.4 > float(shown[(1, "top weight")])
     assert float(shown[(0, J_LABEL)]) < 0.2 * float(shown[(1, J_LABEL)])
     # The chart next to the controls is the largest weight against d, both modes.
-    first = json.loads(charts(app)[0].proto.spec)
+    first = json.loads(pages.charts(app)[0].proto.spec)
     assert first["title"] == "Mean largest weight of a query"
     assert_no_nan(app)
 
@@ -132,21 +130,24 @@ def test_headline_numbers_are_the_lab_numbers(app):
             f"- {mode.value}: **{sc.format_number(numbers['score_variance'])}** "
             f"(theory {sc.format_number(numbers['theory_variance'])})"
         )
-        assert bullet in texts(app)
+        assert bullet in pages.texts(app)
     saturated = ", ".join(
         f"{mode.value} **{sc.summary_at(variances, sharpness, DEFAULTS.d, mode)['saturated']:.1%}**"
         for mode in Mode
     )
-    assert f"Saturated queries (Frobenius norm below 0.001) at d = 128: {saturated}." in texts(app)
+    assert (
+        f"Saturated queries (Frobenius norm below 0.001) at d = 128: {saturated}."
+        in pages.texts(app)
+    )
     rows = sc.query_rows(DEFAULTS.n_keys)
-    assert f"Below, at d = 128 and over {rows} random queries with 16 keys each" in texts(app)
-    assert f"Over {rows} queries for every d" in texts(app)
+    assert f"Below, at d = 128 and over {rows} random queries with 16 keys each" in pages.texts(app)
+    assert f"Over {rows} queries for every d" in pages.texts(app)
 
 
 def test_what_to_notice_is_written_from_the_tables(app):
     variances, sharpness = tables(DEFAULTS)
     lines = sc.notice_lines(variances, sharpness, DEFAULTS.variance)
-    shown = texts(app)
+    shown = pages.texts(app)
     for line in lines:
         assert f"- {line}" in shown
     assert "22 of the 22 error bars" in shown
@@ -158,7 +159,7 @@ def test_the_jacobian_norm_is_named_where_it_first_appears(app):
     paragraphs = [item.value for item in app.markdown[1:]]
     first = next(text for text in paragraphs if "Jacobian" in text or "J\\rVert" in text)
     assert "Frobenius norm of the softmax Jacobian" in first
-    assert "gradient ‖J‖" not in texts(app)
+    assert "gradient ‖J‖" not in pages.texts(app)
     assert all("gradient" not in metric.label for metric in app.metric)
 
 
@@ -169,7 +170,7 @@ def test_the_lab_notation_s_keys(app):
     assert app.segmented_control(key="scaling").options == ["Both", "Unscaled", "Scaled"]
     assert app.select_slider(key="temperature").label == "Temperature T"
     assert app.select_slider(key="variance").label == "Entry variance σ²"
-    shown = texts(app)
+    shown = pages.texts(app)
     assert "log S = 2.77" in shown and "1/S = 0.062" in shown
     assert not re.search(r"\b(log n|1/n|n keys|n queries)\b", shown)
 
@@ -200,16 +201,18 @@ def test_one_colour_one_meaning(app):
                     scc.MODE_COLORS[Mode(mode)] for mode in colour["scale"]["domain"]
                 ]
     assert seen_bars == 2
-    assert "full colour, the others pale" in texts(app)
-    assert "orange bar" not in texts(app)
+    assert "full colour, the others pale" in pages.texts(app)
+    assert "orange bar" not in pages.texts(app)
 
 
 def test_sweeps_mark_the_chosen_d(app):
     app.select_slider(key="d").set_value(256).run()
-    assert_clean(app)
-    markers = [datasets(chart)["marker"] for chart in charts(app) if "marker" in datasets(chart)]
+    pages.assert_clean(app)
+    markers = [
+        datasets(chart)["marker"] for chart in pages.charts(app) if "marker" in datasets(chart)
+    ]
     assert markers == [[{"d": 256}]] * 4  # largest weight, variance, entropy, Jacobian
-    assert "The dotted vertical line marks d = 256." in texts(app)
+    assert "The dotted vertical line marks d = 256." in pages.texts(app)
 
 
 @pytest.mark.parametrize(
@@ -230,12 +233,12 @@ def test_every_slider_at_its_extremes(app, d, n, temperature, variance):
     app.slider(key="keys").set_value(n)
     app.select_slider(key="temperature").set_value(temperature)
     app.select_slider(key="variance").set_value(variance).run()
-    assert_clean(app)
-    assert len(charts(app)) == BOTH_MODES_CHARTS
+    pages.assert_clean(app)
+    assert len(pages.charts(app)) == BOTH_MODES_CHARTS
     assert_no_nan(app)
     heatmaps = [spec for spec in specs(app) if "row_label" in json.dumps(spec)]
     assert heatmaps, "the attention heatmaps are drawn"
-    for chart in charts(app):  # every chart carries data, none is blank
+    for chart in pages.charts(app):  # every chart carries data, none is blank
         assert all(rows for rows in datasets(chart).values())
 
 
@@ -243,8 +246,8 @@ def test_every_slider_at_its_extremes(app, d, n, temperature, variance):
 def test_one_mode_only(app, mode):
     control = app.segmented_control(key="scaling")
     control.set_value(next(option for option in control.options if option.lower() == mode)).run()
-    assert_clean(app)
-    assert len(charts(app)) == ONE_MODE_CHARTS
+    pages.assert_clean(app)
+    assert len(pages.charts(app)) == ONE_MODE_CHARTS
     assert len(app.metric) == 3
     colour_domains = [
         layer["encoding"]["color"]["scale"]["domain"]
@@ -259,24 +262,24 @@ def test_one_mode_only(app, mode):
 @pytest.mark.parametrize("seed", [0, 9999])
 def test_seed_extremes(app, seed):
     app.number_input(key="seed").set_value(seed).run()
-    assert_clean(app)
-    assert len(charts(app)) == BOTH_MODES_CHARTS
+    pages.assert_clean(app)
+    assert len(pages.charts(app)) == BOTH_MODES_CHARTS
 
 
 def test_query_slider_extremes_and_shrinking_s(app):
     app.slider(key="keys").set_value(32).run()
     app.slider(key="query").set_value(31).run()
-    assert_clean(app)
-    assert "q31" in texts(app)
+    pages.assert_clean(app)
+    assert "q31" in pages.texts(app)
     app.slider(key="keys").set_value(2).run()  # query 31 no longer exists: it is clamped
-    assert_clean(app)
+    pages.assert_clean(app)
     assert app.slider(key="query").value == 1
-    assert "q1" in texts(app)
+    assert "q1" in pages.texts(app)
 
 
 def test_the_query_slider_redraws_its_rows(app):
     app.slider(key="query").set_value(5).run()
-    assert_clean(app)
+    pages.assert_clean(app)
     shown = titled(app)
     trial = sc.sample_attention_scores(16, 128, trials=1)[0]
     for mode in Mode:
@@ -290,7 +293,7 @@ def test_the_query_slider_redraws_its_rows(app):
 def test_histogram_axis_toggle(app):
     shared = [spec for spec in specs(app) if "density" in json.dumps(spec)]
     app.toggle(key="same_axis").set_value(False).run()
-    assert_clean(app)
+    pages.assert_clean(app)
     separate = [spec for spec in specs(app) if "density" in json.dumps(spec)]
     domains = [spec["layer"][0]["encoding"]["x"]["scale"]["domain"] for spec in shared]
     assert domains[0] == domains[1]
@@ -301,17 +304,17 @@ def test_histogram_axis_toggle(app):
 
 def test_messages_for_d_1_and_other_variances(app):
     app.select_slider(key="d").set_value(1).run()
-    assert "√1" in texts(app)
-    assert "peakier than the normal curve" in texts(app)
+    assert "√1" in pages.texts(app)
+    assert "peakier than the normal curve" in pages.texts(app)
     app.select_slider(key="variance").set_value(4.0).run()
-    assert_clean(app)
-    assert "normalisation" in texts(app) and "σ⁴ = 16" in texts(app)
+    pages.assert_clean(app)
+    assert "normalisation" in pages.texts(app) and "σ⁴ = 16" in pages.texts(app)
 
 
 def test_coldest_largest_case_reports_a_vanished_jacobian(app):
     app.select_slider(key="d").set_value(1024)
     app.select_slider(key="temperature").set_value(0.1).run()
-    assert_clean(app)
+    pages.assert_clean(app)
     unscaled_norm = app.metric[2].value
     assert unscaled_norm.startswith("<") or float(unscaled_norm) < 1e-6
 
@@ -320,7 +323,7 @@ def test_temperature_sqrt_d_unscaled_shows_the_scaled_numbers(app):
     app.select_slider(key="d").set_value(64).run()
     scaled_at_one = [metric.value for metric in app.metric[4:6]]  # top weight, ‖J‖
     app.select_slider(key="temperature").set_value(8.0).run()
-    assert_clean(app)
+    pages.assert_clean(app)
     assert [metric.value for metric in app.metric[1:3]] == scaled_at_one
 
 
@@ -341,9 +344,7 @@ def test_the_address_reproduces_a_view():
         "query": "5",
         "same_axis": "false",
     }
-    app = run_page(PAGE, query=query)
-    assert_clean(app)
-    assert address_notes(app) == []
+    app = pages.run_at_address(PAGE, query)
     assert controls(app) == {
         "d": 1024,
         "keys": 8,
@@ -362,43 +363,38 @@ def test_the_address_reproduces_a_view():
         f"{numbers['mean_max_weight']:.2f}",
         sc.format_small(numbers["jacobian_median"]),
     ]
-    assert len(charts(app)) == ONE_MODE_CHARTS
+    assert len(pages.charts(app)) == ONE_MODE_CHARTS
 
 
 def test_a_hostile_address_opens_the_page_with_defaults_and_notes():
-    app = run_page(
-        PAGE,
-        query={
-            "d": "100",
-            "keys": "abc",
-            "temperature": "3",
-            "variance": "-1",
-            "scaling": "<script>",
-            "seed": "1e9",
-            "query": "99",
-            "same_axis": "maybe",
-            "x": "1",
-        },
-    )
-    assert_clean(app)
-    notes = address_notes(app)
-    assert len(notes) == 8
+    query = {
+        "d": "100",
+        "keys": "abc",
+        "temperature": "3",
+        "variance": "-1",
+        "scaling": "<script>",
+        "seed": "1e9",
+        "query": "99",
+        "same_axis": "maybe",
+        "x": "1",
+    }
+    app, notes = pages.run_at_hostile_address(PAGE, query, notes=8)
     assert notes[0] == (
         "The link set **Dimension d of q and k \\(log scale\\)** to “100”, which is not one of "
         "1, 2, 4, 8, 16, 32, 64, 128 …. The page uses **128**."
     )
     assert controls(app) == DEFAULT_CONTROLS
-    assert len(charts(app)) == BOTH_MODES_CHARTS
+    assert len(pages.charts(app)) == BOTH_MODES_CHARTS
 
 
 def test_reset_puts_every_control_back():
-    app = run_page(PAGE, query={"d": "1024", "seed": "7", "temperature": "0.1"})
+    app = pages.run_page(PAGE, query={"d": "1024", "seed": "7", "temperature": "0.1"})
     app.slider(key="keys").set_value(4)
     app.slider(key="query").set_value(3)
     app.toggle(key="same_axis").set_value(False).run()
     assert controls(app)["query"] == 3
     app.button(key="reset_page").click().run()
-    assert_clean(app)
+    pages.assert_clean(app)
     assert controls(app) == DEFAULT_CONTROLS
     assert DEFAULT_CONTROLS["d"] == DEFAULTS.d and DEFAULT_CONTROLS["keys"] == DEFAULTS.n_keys
 
@@ -417,9 +413,9 @@ def test_exercises_check_answers_computed_from_the_screen(app):
     _, sharpness = tables(DEFAULTS)
     share = sharpness[(sharpness["d"] == 1024) & (sharpness["mode"] == "unscaled")]
     share = share["saturated"].item()
-    assert f"unscaled **{share:.1%}**" in texts(app)  # the line the exercise points to
+    assert f"unscaled **{share:.1%}**" in pages.texts(app)  # the line the exercise points to
     check(app, "saturated", f"{share:.1%}")
-    assert_clean(app)
+    pages.assert_clean(app)
     assert [item.value for item in app.success] == ["Right."]
     check(app, "variance", "2")
     assert any(item.value.startswith("Not quite") for item in app.error)

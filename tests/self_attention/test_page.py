@@ -7,24 +7,22 @@ import inspect
 import numpy as np
 import pytest
 
+import tests.apptest_util as pages
 from lab.self_attention import SelfAttentionConfig, self_attention, self_attention_steps
-from tests.apptest_util import address_notes, assert_clean, charts, run_page, texts
 
 PAGE = "demos/self_attention.py"
 
 
-@pytest.fixture
-def app():
-    return run_page(PAGE)
+app = pages.page_fixture(PAGE)
 
 
 def test_default_page_shows_every_stage(app):
-    assert_clean(app)
+    pages.assert_clean(app)
     assert app.title[0].value == "Self-attention, step by step"
     assert app.text_input(key="sentence").value == "The quick brown fox"
     assert app.slider(key="d").value == 5
     # result, X, Q, K, V, W_q, W_k, W_v, scores, scaled, weights, output, 2 bars, contributions
-    assert len(charts(app)) == 15
+    assert len(pages.charts(app)) == 15
     headers = [header.value for header in app.header]
     assert headers[0].startswith("1 ·") and headers[-1].startswith("6 ·")
     assert len(app.latex) >= 1
@@ -39,7 +37,9 @@ def test_the_code_shown_is_the_code_that_runs(app):
 def test_the_first_screen_names_the_strongest_key_of_the_last_token(app):
     steps = self_attention_steps(("The", "quick", "brown", "fox"))
     strongest = ("The", "quick", "brown", "fox")[int(np.argmax(steps.weights[-1]))]
-    assert f"gives most weight ({steps.weights[-1].max():.2f}) to **{strongest}**" in texts(app)
+    assert f"gives most weight ({steps.weights[-1].max():.2f}) to **{strongest}**" in pages.texts(
+        app
+    )
 
 
 @pytest.mark.parametrize("d_model", [1, 16])
@@ -48,37 +48,33 @@ def test_controls_at_their_extremes(app, d_model, seed):
     app.slider(key="d").set_value(d_model)
     app.number_input(key="seed").set_value(seed)
     app.toggle(key="positions").set_value(True).run()
-    assert_clean(app)
-    assert len(charts(app)) == 17  # positions add word vectors and P beside X
+    pages.assert_clean(app)
+    assert len(pages.charts(app)) == 17  # positions add word vectors and P beside X
 
 
 def test_empty_sentence_shows_a_message_and_no_chart(app):
     app.text_input(key="sentence").set_value("   ").run()
-    assert_clean(app)
-    assert "Type a sentence" in texts(app)
-    assert charts(app) == []
+    pages.assert_clean(app)
+    assert "Type a sentence" in pages.texts(app)
+    assert pages.charts(app) == []
 
 
 def test_long_sentence_is_cut_with_a_warning(app):
     app.text_input(key="sentence").set_value(" ".join(["word"] * 40)).run()
-    assert_clean(app)
-    assert "40 tokens" in app.warning[0].value
-    assert len(app.selectbox(key="query").options) == 12
+    pages.assert_cut_with_a_warning(app, typed=40, menu="query")
 
 
 @pytest.mark.parametrize(
     "sentence",
     [
         "fox",
-        "Café déjà vu, naïve! 🦊🦊",
-        "<script>alert('x')</script> <b>bold</b>",
+        *pages.ODD_TEXTS,
         "**not bold** [x](y)",
     ],
 )
 def test_odd_sentences(app, sentence):
     app.text_input(key="sentence").set_value(sentence).run()
-    assert_clean(app)
-    assert charts(app)
+    pages.assert_typed_text_shown_safely(app)
 
 
 def test_every_query_can_be_inspected(app):
@@ -86,26 +82,23 @@ def test_every_query_can_be_inspected(app):
     box = app.selectbox(key="query")
     for label in ("0 · the", "4 · dog"):
         box.set_value(label).run()
-        assert_clean(app)
-        assert label in texts(app)
+        pages.assert_clean(app)
+        assert label in pages.texts(app)
 
 
 def test_query_choice_follows_a_new_sentence(app):
     app.selectbox(key="query").set_value("2 · brown").run()
     app.text_input(key="sentence").set_value("a big red dog ran").run()
-    assert_clean(app)
+    pages.assert_clean(app)
     box = app.selectbox(key="query")
     assert box.options == ["0 · a", "1 · big", "2 · red", "3 · dog", "4 · ran"]
     assert box.value in box.options
 
 
 def test_the_address_reproduces_a_view():
-    app = run_page(
-        PAGE,
-        query={"sentence": "the cat saw the dog", "d": "8", "seed": "42", "positions": "true"},
+    app = pages.run_at_address(
+        PAGE, {"sentence": "the cat saw the dog", "d": "8", "seed": "42", "positions": "true"}
     )
-    assert_clean(app)
-    assert address_notes(app) == []
     assert app.text_input(key="sentence").value == "the cat saw the dog"
     assert app.slider(key="d").value == 8
     assert app.number_input(key="seed").value == 42
@@ -114,30 +107,28 @@ def test_the_address_reproduces_a_view():
         ("the", "cat", "saw", "the", "dog"),
         SelfAttentionConfig(d_model=8, seed=42, positional=True),
     )
-    assert f"gives most weight ({steps.weights[-1].max():.2f})" in texts(app)
+    assert f"gives most weight ({steps.weights[-1].max():.2f})" in pages.texts(app)
 
 
 def test_a_hostile_address_opens_the_page_with_defaults_and_notes():
-    app = run_page(
+    app, notes = pages.run_at_hostile_address(
         PAGE,
-        query={"d": "99", "seed": "abc", "positions": "maybe", "query": "<script>", "x": "1"},
+        {"d": "99", "seed": "abc", "positions": "maybe", "query": "<script>", "x": "1"},
+        notes=4,
     )
-    assert_clean(app)
-    notes = address_notes(app)
-    assert len(notes) == 4
     assert notes[0] == (
         "The link set **Embedding size d** to “99”, which is not a whole number from 1 to 16. "
         "The page uses **5**."
     )
     assert app.slider(key="d").value == 5 and app.number_input(key="seed").value == 0
-    assert len(charts(app)) == 15
+    assert len(pages.charts(app)) == 15
 
 
 def test_reset_puts_every_control_back():
-    app = run_page(PAGE, query={"d": "9", "seed": "7"})
+    app = pages.run_page(PAGE, query={"d": "9", "seed": "7"})
     app.text_input(key="sentence").set_value("a b c").run()
     app.button(key="reset_page").click().run()
-    assert_clean(app)
+    pages.assert_clean(app)
     assert app.slider(key="d").value == 5
     assert app.number_input(key="seed").value == 0
     assert app.text_input(key="sentence").value == "The quick brown fox"
@@ -147,7 +138,7 @@ def test_exercises_check_answers_computed_from_the_screen(app):
     steps = self_attention_steps(("The", "quick", "brown", "fox"))
     app.text_input(key="answer_by_hand").set_value(f"{steps.output[0, 0]:.2f}")
     app.button(key="FormSubmitter:exercise_by_hand-Check").click().run()
-    assert_clean(app)
+    pages.assert_clean(app)
     assert "Right." in [item.value for item in app.success]
     app.text_input(key="answer_scale").set_value("banana")
     app.button(key="FormSubmitter:exercise_scale-Check").click().run()
@@ -161,9 +152,9 @@ def test_exercises_check_answers_computed_from_the_screen(app):
 
 
 def test_infinite_and_huge_numbers_in_the_address_get_a_note_not_an_exception():
-    app = run_page(PAGE, query={"seed": "inf", "d": "1e400", "positions": "nan"})
-    assert_clean(app)
-    assert address_notes(app) == [
+    query = {"seed": "inf", "d": "1e400", "positions": "nan"}
+    _, notes = pages.run_at_hostile_address(PAGE, query, notes=3)
+    assert notes == [
         "The link set **Embedding size d** to “1e400”, which is not a whole number from 1 to "
         "16. The page uses **5**.",
         "The link set **Seed** to “inf”, which is not a whole number from 0 to 9999. "

@@ -12,7 +12,7 @@ from lab.soft_vs_hard import charts as shc
 from lab.soft_vs_hard import compute, load_comparisons
 from lab.soft_vs_hard.cue_task import CURVE_SERIES, Curves, TrainingMethod
 from lab.soft_vs_hard.scene import Preset
-from tests.soft_vs_hard.refusals import refuses
+from tests.refusals import refuses
 from tests.vega import assert_valid, dataset
 
 SOFT, REINFORCE = TrainingMethod.SOFT, TrainingMethod.REINFORCE

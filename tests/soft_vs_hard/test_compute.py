@@ -16,7 +16,7 @@ from scipy.spatial import ConvexHull
 
 from lab.soft_vs_hard import compute as sh
 from lab.soft_vs_hard import scene as scenes
-from tests.soft_vs_hard.refusals import refuses
+from tests.refusals import refuses
 
 # torch's own float32 tolerances (torch.testing.assert_close defaults).
 ATOL, RTOL = 1e-5, 1.3e-6

@@ -97,10 +97,18 @@ def test_temperature_exercise_follows_the_query(defaults):
     assert right_option(turned).startswith("T = 0.05: next to B's value")
 
 
-def test_temperature_exercise_with_tied_scores():
-    exercise = exercises_for(length=0.0)["temperature"]
-    assert right_option(exercise) == "Both near the mean of the values"
-    assert "the scores tie" in exercise.explanation
+@pytest.mark.parametrize(
+    ("key", "right", "explained"),
+    [
+        ("temperature", "Both near the mean of the values", "the scores tie"),
+        ("twins", "Neither changes: A and A′ score the same all the way", "nothing moves"),
+        ("descent", "Nowhere: its gradient is 0 as well", "Lengthen the query"),
+    ],
+)
+def test_with_a_zero_length_query_every_score_ties(key, right, explained):
+    exercise = exercises_for(length=0.0)[key]
+    assert right_option(exercise) == right
+    assert explained in exercise.explanation
 
 
 def test_twins_exercise_hard_jumps_soft_glides(defaults):
@@ -109,12 +117,6 @@ def test_twins_exercise_hard_jumps_soft_glides(defaults):
     assert "Hard attention switches at θ = -0.5°" in exercise.explanation
     assert "its output moves by 4.00 in one degree" in exercise.explanation
     assert check_choice(exercise.answer, "Both jump near θ = 0°").correct is False
-
-
-def test_twins_exercise_with_a_zero_length_query_moves_nothing():
-    exercise = exercises_for(length=0.0)["twins"]
-    assert right_option(exercise) == "Neither changes: A and A′ score the same all the way"
-    assert "nothing moves" in exercise.explanation
 
 
 def test_twins_exercise_at_a_tiny_temperature_still_glides():
@@ -150,12 +152,6 @@ def test_descent_exercise_points_down_the_average_loss(defaults):
     assert gradients.expected_grad[index] < 0  # the average loss falls as θ grows
     assert right_option(exercise) == "Increase θ"
     assert f"dL/dθ = {gradients.expected_grad[index]:+.4f} per degree" in exercise.explanation
-
-
-def test_descent_exercise_with_a_flat_loss():
-    exercise = exercises_for(length=0.0)["descent"]
-    assert right_option(exercise) == "Nowhere: its gradient is 0 as well"
-    assert "Lengthen the query" in exercise.explanation
 
 
 def test_training_exercise_reads_the_harder_run(defaults):

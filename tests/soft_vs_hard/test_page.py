@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import runs
+import tests.apptest_util as pages
 from lab.soft_vs_hard import (
     Preset,
     TrainingMethod,
@@ -25,7 +25,6 @@ from lab.soft_vs_hard import (
     soft_weights,
 )
 from lab.soft_vs_hard.train import sweep_gradients
-from tests.apptest_util import ROOT, address_notes, assert_clean, charts, run_page, texts
 
 PAGE = "demos/soft_vs_hard.py"
 # soft, hard; key space, value space; sweep; frequencies, 1/√N; Gumbel bars, Gumbel value
@@ -37,38 +36,36 @@ FREQUENCIES, GUMBEL_BARS, SWEEP = 5, 7, 4  # positions of some charts in page or
 @pytest.fixture(scope="module")
 def first_run():
     """One run of the page; the first pays for importing torch."""
-    return run_page(PAGE)
+    return pages.run_page(PAGE)
 
 
-@pytest.fixture
-def app():
-    return run_page(PAGE)
+app = pages.page_fixture(PAGE)
 
 
 def spec_of(app: AppTest, index: int) -> str:
     """The chart's spec as text, with its non-ASCII characters (θ, τ) as they are."""
-    return json.dumps(json.loads(charts(app)[index].proto.spec), ensure_ascii=False)
+    return json.dumps(json.loads(pages.charts(app)[index].proto.spec), ensure_ascii=False)
 
 
 def every_example_draws(app: AppTest) -> None:
     """Show each trained model's weights on the other two held-out examples."""
     for index in (1, 2):
         app.segmented_control(key="example").set_value(index).run()
-        assert_clean(app)
-        assert len(charts(app)) == CHARTS_AT_DEFAULT
+        pages.assert_clean(app)
+        assert len(pages.charts(app)) == CHARTS_AT_DEFAULT
 
 
 def test_default_page_shows_every_part(first_run):
     app = first_run
-    assert_clean(app)
+    pages.assert_clean(app)
     assert app.title[0].value == "Soft vs hard attention"
-    assert len(charts(app)) == CHARTS_AT_DEFAULT
+    assert len(pages.charts(app)) == CHARTS_AT_DEFAULT
     headers = [header.value for header in app.header]
     assert [header[:3] for header in headers] == ["1 ·", "2 ·", "3 ·", "4 ·", "5 ·", "6 ·"]
     assert len(app.latex) >= 1
     subheaders = [item.value for item in app.subheader]
     assert "What to notice" in subheaders and "Try this" in subheaders
-    page_text = texts(app)
+    page_text = pages.texts(app)
     # The two notes the seeds ask for.
     assert "image captioning" in page_text and "Show, Attend and Tell" in page_text
     assert "not an explanation" in page_text
@@ -82,16 +79,16 @@ def test_default_page_shows_every_part(first_run):
 def test_default_numbers_are_the_lab_s(first_run):
     scene = Preset.FOUR.scene
     scores = dot_product_scores(query_vector(30, 2.0), scene.keys)
-    assert f"A **{scores[0]:.2f}**" in texts(first_run)
+    assert f"A **{scores[0]:.2f}**" in pages.texts(first_run)
     soft = soft_weights(scores)
     output = attend(soft, scene.value_points)
-    assert f"({output[0]:.2f}, {output[1]:.2f})" in texts(first_run)
+    assert f"({output[0]:.2f}, {output[1]:.2f})" in pages.texts(first_run)
 
 
 def test_the_gradient_is_stated_per_degree_and_matches_autograd(first_run):
     """#13: the number under the sweep is dL/dθ per degree, as the axis, from autograd."""
     grads = sweep_gradients(Preset.FOUR.scene, 1, [30.0], 2.0, 1.0)
-    page_text = texts(first_run)
+    page_text = pages.texts(first_run)
     assert f"dL/dθ = **{grads.soft_grad[0]:+.4f} per degree**" in page_text
     assert "dL/dθ = **-0.1970 per degree**" in page_text  # −11.290 per radian × π/180
     assert "dL/dθ = **0 per degree**: flat steps, and 4 cliffs" in page_text
@@ -105,7 +102,7 @@ def test_the_page_says_what_gets_a_gradient_through_a_pick(first_run):
     value_gradient = 2 * (scene.value_points[0] - scene.value_points[1])  # picks A, wants B
     grads = sweep_gradients(scene, 1, [30.0], 2.0, 1.0)
     np.testing.assert_allclose(grads.hard_value_grad[0, 0], value_gradient)
-    page_text = texts(first_run)
+    page_text = pages.texts(first_run)
     assert (
         f"autograd gives v_A the gradient **({value_gradient[0]:.2f}, {value_gradient[1]:.2f})**, "
         "and every other value 0." in page_text
@@ -130,12 +127,12 @@ def test_the_cost_table_has_exact_costs_and_no_wall_time(first_run):
     expected = [shipped.curves[method].steps_to(0.95) for method in TrainingMethod]
     assert list(table["steps to 95 %"]) == [f"{steps:,}" for steps in expected]
     assert list(table["examples to 95 %"]) == [f"{32 * steps:,}" for steps in expected]
-    assert "one forward and one backward pass over a batch of 32" in texts(first_run)
+    assert "one forward and one backward pass over a batch of 32" in pages.texts(first_run)
 
 
 def test_sections_introduce_each_idea_where_it_is_needed(first_run):
     """#13: sampling, Gumbel, τ and straight-through come after the staircase that needs them."""
-    page_text = texts(first_run)
+    page_text = pages.texts(first_run)
     staircase = page_text.index("flat steps")
     for idea in ("REINFORCE** (the score-function", "*reparameterisation*", "**Straight-through**"):
         assert page_text.index(idea) > staircase, idea
@@ -148,17 +145,17 @@ def test_main_controls_at_their_extremes(app):
         app.slider(key="angle").set_value(angle)
         app.slider(key="length").set_value(length)
         app.select_slider(key="temperature").set_value(temperature).run()
-        assert_clean(app)
-        assert len(charts(app)) == CHARTS_AT_DEFAULT
-        assert f"At θ = {angle}°" in texts(app)
+        pages.assert_clean(app)
+        assert len(pages.charts(app)) == CHARTS_AT_DEFAULT
+        assert f"At θ = {angle}°" in pages.texts(app)
 
 
 def test_zero_length_query_explains_the_tie(app):
     app.slider(key="length").set_value(0.0).run()
-    assert_clean(app)
-    assert "share the top score" in texts(app)
-    assert "θ changes nothing" in texts(app)
-    assert "from 0.02 (at the mean too: the scores tie)" in texts(app)
+    pages.assert_clean(app)
+    assert "share the top score" in pages.texts(app)
+    assert "θ changes nothing" in pages.texts(app)
+    assert "from 0.02 (at the mean too: the scores tie)" in pages.texts(app)
 
 
 @pytest.mark.parametrize(
@@ -170,7 +167,7 @@ def test_sampling_and_gumbel_controls_at_their_extremes(app, draws, seed, tau, s
     app.number_input(key="seed").set_value(seed)
     app.select_slider(key="tau").set_value(tau)
     app.toggle(key="straight").set_value(straight_through).run()
-    assert_clean(app)
+    pages.assert_clean(app)
     assert f"Frequencies over {draws:,} draw" in spec_of(app, FREQUENCIES)
     title = "one-hot forward" if straight_through else "softmax((s/T + g)"
     assert title in spec_of(app, GUMBEL_BARS)
@@ -179,7 +176,7 @@ def test_sampling_and_gumbel_controls_at_their_extremes(app, draws, seed, tau, s
 def test_new_draw_moves_to_the_next_seed(app):
     before = app.number_input(key="seed").value
     app.button(key="new_draw").click().run()
-    assert_clean(app)
+    pages.assert_clean(app)
     assert app.number_input(key="seed").value == before + 1
     app.number_input(key="seed").set_value(9999).run()
     app.button(key="new_draw").click().run()
@@ -191,12 +188,12 @@ def test_every_preset_and_every_target(app):
     for preset in Preset:
         scene = preset.scene
         app.selectbox(key="preset").set_value(preset.value).run()
-        assert_clean(app)
+        pages.assert_clean(app)
         for target in (0, scene.size - 1):
             label = f"{target} · {scene.names[target]}"
             app.selectbox(key="target").set_value(label).run()
-            assert_clean(app)
-            assert len(charts(app)) == CHARTS_AT_DEFAULT
+            pages.assert_clean(app)
+            assert len(pages.charts(app)) == CHARTS_AT_DEFAULT
             assert "sampled hard (average)" in spec_of(app, SWEEP)
             assert app.selectbox(key="target").value == label
 
@@ -204,17 +201,17 @@ def test_every_preset_and_every_target(app):
 def test_training_settings_not_yet_trained_say_so(app):
     app.slider(key="items").set_value(2)
     app.select_slider(key="steps").set_value(1200).run()
-    assert_clean(app)
-    assert "Seed 0, 2 items, 1200 steps have not been trained yet" in texts(app)
-    assert len(charts(app)) == CHARTS_AT_DEFAULT
+    pages.assert_clean(app)
+    assert "Seed 0, 2 items, 1200 steps have not been trained yet" in pages.texts(app)
+    assert len(pages.charts(app)) == CHARTS_AT_DEFAULT
     every_example_draws(app)
 
 
 def test_the_harder_shipped_run_shows_without_training(app):
     app.slider(key="items").set_value(16)
     app.select_slider(key="steps").set_value(200).run()
-    assert_clean(app)
-    assert "Curves shipped with the lab (seed 0, 16 items, 200 steps)" in texts(app)
+    pages.assert_clean(app)
+    assert "Curves shipped with the lab (seed 0, 16 items, 200 steps)" in pages.texts(app)
     assert not app.get("progress")
 
 
@@ -224,32 +221,29 @@ def test_retrain_at_extreme_settings_shows_new_curves(app):
         app.slider(key="items").set_value(items)
         app.select_slider(key="steps").set_value(100)
         app.button(key="retrain").click().run()
-        assert_clean(app)
-        assert f"Trained on this server: seed {seed}, {items} items, 100 steps" in texts(app)
-        assert len(charts(app)) == CHARTS_AT_DEFAULT
+        pages.assert_clean(app)
+        assert f"Trained on this server: seed {seed}, {items} items, 100 steps" in pages.texts(app)
+        assert len(pages.charts(app)) == CHARTS_AT_DEFAULT
     every_example_draws(app)
 
 
 def test_retrain_with_defaults_reproduces_the_shipped_curves(app):
     app.button(key="retrain").click().run()
-    assert_clean(app)
-    page_text = texts(app)
+    pages.assert_clean(app)
+    page_text = pages.texts(app)
     assert "Same seed, same curves" in page_text
     gap = re.search(r"held-out loss is (\S+?)\. Same seed", page_text)
     assert gap is not None and float(gap.group(1)) < 1e-4
 
 
 def test_training_off_shows_the_note_and_still_the_shipped_runs(monkeypatch):
-    monkeypatch.setattr(runs, "MAX_TRAININGS", 0)
-    app = run_page(PAGE)
-    assert_clean(app)
-    assert runs.TRAINING_OFF in [item.value for item in app.info]
+    app = pages.run_with_training_off(PAGE, monkeypatch)
     assert not [button for button in app.button if button.key == "retrain"]
     app.slider(key="items").set_value(16)
     app.select_slider(key="steps").set_value(200).run()
-    assert "Curves shipped with the lab (seed 0, 16 items, 200 steps)" in texts(app)
+    assert "Curves shipped with the lab (seed 0, 16 items, 200 steps)" in pages.texts(app)
     app.slider(key="items").set_value(3).run()
-    assert "this server only shows its shipped runs" in texts(app)
+    assert "this server only shows its shipped runs" in pages.texts(app)
 
 
 def test_the_address_reproduces_a_view():
@@ -267,9 +261,7 @@ def test_the_address_reproduces_a_view():
         "items": "16",
         "steps": "200",
     }
-    app = run_page(PAGE, query=query)
-    assert_clean(app)
-    assert address_notes(app) == []
+    app = pages.run_at_address(PAGE, query)
     assert app.selectbox(key="preset").value == "Two near-twin keys"
     assert app.slider(key="angle").value == -20
     assert app.slider(key="length").value == 3.5
@@ -281,27 +273,22 @@ def test_the_address_reproduces_a_view():
     assert app.toggle(key="straight").value is True
     scene = Preset.TWINS.scene
     scores = dot_product_scores(query_vector(-20, 3.5), scene.keys)
-    assert f"B **{scores[2]:.2f}**" in texts(app)
+    assert f"B **{scores[2]:.2f}**" in pages.texts(app)
     assert "Frequencies over 1,000 draws" in spec_of(app, FREQUENCIES)
-    assert "Curves shipped with the lab (seed 0, 16 items, 200 steps)" in texts(app)
+    assert "Curves shipped with the lab (seed 0, 16 items, 200 steps)" in pages.texts(app)
 
 
 def test_a_hostile_address_opens_the_page_with_defaults_and_notes():
-    app = run_page(
-        PAGE,
-        query={
-            "angle": "999",
-            "temperature": "abc",
-            "preset": "<script>alert(1)</script>",
-            "draws": "7",
-            "seed": "-3",
-            "items": "99",
-            "x": "1",
-        },
-    )
-    assert_clean(app)
-    notes = address_notes(app)
-    assert len(notes) == 6
+    query = {
+        "angle": "999",
+        "temperature": "abc",
+        "preset": "<script>alert(1)</script>",
+        "draws": "7",
+        "seed": "-3",
+        "items": "99",
+        "x": "1",
+    }
+    app, notes = pages.run_at_hostile_address(PAGE, query, notes=6)
     assert notes[1] == (
         "The link set **Query direction θ \\(degrees\\)** to “999”, which is not a whole number "
         "from -180 to 180. The page uses **30**."
@@ -309,14 +296,14 @@ def test_a_hostile_address_opens_the_page_with_defaults_and_notes():
     assert app.slider(key="angle").value == 30
     assert app.select_slider(key="temperature").value == 1.0
     assert app.number_input(key="seed").value == 2
-    assert len(charts(app)) == CHARTS_AT_DEFAULT
+    assert len(pages.charts(app)) == CHARTS_AT_DEFAULT
 
 
 def test_reset_puts_every_control_back():
-    app = run_page(PAGE, query={"angle": "-90", "temperature": "5.0"})
+    app = pages.run_page(PAGE, query={"angle": "-90", "temperature": "5.0"})
     app.segmented_control(key="draws").set_value(10).run()
     app.button(key="reset_page").click().run()
-    assert_clean(app)
+    pages.assert_clean(app)
     assert app.slider(key="angle").value == 30
     assert app.select_slider(key="temperature").value == 1.0
     assert app.segmented_control(key="draws").value == 100
@@ -340,7 +327,7 @@ def test_exercises_check_answers_computed_from_the_screen(app):
     view = look(Preset.FOUR.scene, 30, 2.0, 1.0)
     gaps, _ = frequency_gaps(view.scores, [1], 1.0, 2)
     answer(app, "draws", f"{gaps[0]:.2f}")
-    assert_clean(app)
+    pages.assert_clean(app)
     assert verdicts(app)[0] == ["Right."]
     answer(app, "draws", "banana")
     assert "That is not a number" in " ".join(item.value for item in app.warning)
@@ -369,7 +356,7 @@ def test_choice_exercises_right_and_wrong(app):
 
 
 def test_the_descent_exercise_follows_the_sweep(app):
-    angle = float(re.search(r"set θ to (-?\d+)°, on the highest step", texts(app)).group(1))
+    angle = float(re.search(r"set θ to (-?\d+)°, on the highest step", pages.texts(app)).group(1))
     sweep = angle_sweep(Preset.FOUR.scene, 1, [angle], 2.0, 1.0)
     grads = sweep_gradients(Preset.FOUR.scene, 1, [angle], 2.0, 1.0)
     assert sweep.hard_loss[0] == pytest.approx(
@@ -406,11 +393,11 @@ finally:
     ],
 )
 def test_a_broken_item_table_gives_a_warning_and_the_preset(rows, message):
-    script = BAD_TABLE_SCRIPT.format(rows=rows, page=str(ROOT / PAGE))
+    script = BAD_TABLE_SCRIPT.format(rows=rows, page=str(pages.ROOT / PAGE))
     app = AppTest.from_string(script, default_timeout=60).run()
-    assert_clean(app)
+    pages.assert_clean(app)
     assert message in app.warning[0].value and "Showing the preset" in app.warning[0].value
-    assert len(charts(app)) == CHARTS_AT_DEFAULT
+    assert len(pages.charts(app)) == CHARTS_AT_DEFAULT
 
 
 def test_odd_item_names_are_shown_literally():
@@ -419,11 +406,11 @@ def test_odd_item_names_are_shown_literally():
         {"item": "<b>x</b>", "key x": -1.0, "key y": 0.0, "value x": -1.0, "value y": 1.0},
         {"item": "🦊", "key x": 0.0, "key y": 1.0, "value x": 0.0, "value y": -1.0},
     ]
-    script = BAD_TABLE_SCRIPT.format(rows=rows, page=str(ROOT / PAGE))
+    script = BAD_TABLE_SCRIPT.format(rows=rows, page=str(pages.ROOT / PAGE))
     app = AppTest.from_string(script, default_timeout=60).run()
-    assert_clean(app)
+    pages.assert_clean(app)
     assert not app.warning
-    assert r"\*\*bold\*\*" in texts(app) and r"\<b\>x\</b\>" in texts(app)
+    assert r"\*\*bold\*\*" in pages.texts(app) and r"\<b\>x\</b\>" in pages.texts(app)
 
 
 def test_extreme_items_and_temperatures_stay_finite():
@@ -433,14 +420,14 @@ def test_extreme_items_and_temperatures_stay_finite():
         {"item": "near", "key x": 10.0, "key y": 9.9, "value x": -10.0, "value y": 10.0},
         {"item": "back", "key x": -10.0, "key y": -10.0, "value x": 0.0, "value y": 0.0},
     ]
-    script = BAD_TABLE_SCRIPT.format(rows=rows, page=str(ROOT / PAGE))
+    script = BAD_TABLE_SCRIPT.format(rows=rows, page=str(pages.ROOT / PAGE))
     app = AppTest.from_string(script, default_timeout=60).run()
     app.slider(key="length").set_value(4.0)
     app.select_slider(key="temperature").set_value(0.05)
     app.select_slider(key="tau").set_value(0.05).run()
-    assert_clean(app)
+    pages.assert_clean(app)
     assert not app.warning
-    assert len(charts(app)) == CHARTS_AT_DEFAULT
-    assert "nan" not in texts(app).lower()
+    assert len(pages.charts(app)) == CHARTS_AT_DEFAULT
+    assert "nan" not in pages.texts(app).lower()
     for index in range(CHARTS_AT_DEFAULT):
         assert "NaN" not in spec_of(app, index) and "Infinity" not in spec_of(app, index)

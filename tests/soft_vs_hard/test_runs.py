@@ -13,7 +13,7 @@ import pytest
 
 from lab.soft_vs_hard import checkpoint, cue_task
 from lab.soft_vs_hard.cue_task import Curves, TrainingMethod
-from tests.soft_vs_hard.refusals import refuses
+from tests.refusals import refuses
 
 ROOT = Path(__file__).resolve().parents[2]
 
