@@ -134,3 +134,19 @@ def test_closed_form_leave_one_out_equals_scikit_learns_loop(default_data, kerne
         assert error == pytest.approx(np.mean((looped - y) ** 2), rel=1e-10)
     curves = kr.error_curves(data.x_train, y, [bandwidth], kernel=kernel)
     np.testing.assert_allclose(curves.loo[0], error, rtol=1e-10, equal_nan=True)
+
+
+def test_fit_stores_float_inputs_and_numeric_targets():
+    """Integer inputs become float64, as do targets in an object array (a mixed pandas column)."""
+    model = kr.NadarayaWatsonRegressor().fit([[0], [2]], np.array([1, 2.5], dtype=object))
+    assert model.X_fit_.dtype == np.float64 and model.y_fit_.dtype == np.float64
+    np.testing.assert_array_equal(model.X_fit_, [[0.0], [2.0]])
+    np.testing.assert_array_equal(model.y_fit_, [1.0, 2.5])
+
+
+def test_predict_reads_inputs_the_way_fit_does():
+    """Numbers written as text (a CSV column read as strings) are read as numbers by both."""
+    model = kr.NadarayaWatsonRegressor(kernel="boxcar", bandwidth=1.0)
+    model.fit([["0"], ["1"]], [1.0, 2.0])
+    np.testing.assert_array_equal(model.predict([["0.5"]]), [1.5])
+    np.testing.assert_array_equal(model.predict([["0.5"]]), model.predict([[0.5]]))

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from lab import scaling as sc
 from lab.attention import entropy, softmax
 from lab.scaling import Comparison, Mode
+from tests.refusals import assert_refuses
 
 # float64 throughout, so the comparisons with torch can be tight.
 ATOL = 1e-12
@@ -266,12 +267,18 @@ def test_jacobian_does_not_modify_its_input():
 # ----------------------------------------------------------------------------- small helpers
 
 
-def test_density_histogram_has_the_area_of_the_samples_inside():
+@pytest.mark.parametrize(
+    ("bins", "count_from_zero"),
+    [(8, 3), (4, 3), (16, 2)],  # bin widths 1, 2 and 0.5
+)
+def test_density_histogram_has_the_area_of_the_samples_inside(bins, count_from_zero):
     samples = np.array([-3.0, -0.5, 0.1, 0.2, 0.9, 5.0])  # 5.0 is outside the domain
-    bars = sc.density_histogram(samples, (-4.0, 4.0), 8)
-    assert len(bars) == 8 and bars["count"].sum() == 5
+    bars = sc.density_histogram(samples, (-4.0, 4.0), bins)
+    assert len(bars) == bins and bars["count"].sum() == 5
     assert (bars["density"] * (bars["end"] - bars["start"])).sum() == pytest.approx(5 / 6)
-    assert bars.loc[bars["start"] == 0.0, "count"].item() == 3
+    from_zero = bars.loc[bars["start"] == 0.0]
+    assert from_zero["count"].item() == count_from_zero
+    assert from_zero["density"].item() == pytest.approx(count_from_zero / (6 * 8 / bins))
 
 
 def test_summary_at_reads_the_tables():
@@ -425,9 +432,7 @@ def test_format_small():
     ],
 )
 def test_bad_inputs_raise_clear_errors(call, message):
-    with pytest.raises(ValueError) as error:
-        call()
-    assert str(error.value) == message
+    assert_refuses(call, message)
 
 
 def test_defaults_are_on_the_page_lists():
