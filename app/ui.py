@@ -73,10 +73,9 @@ def page_header(slug: str) -> None:
     """
     entry = demo(slug)
     _drop_unusable_numbers()
+    _forget_other_page(slug)
     st.session_state[_PAGE] = slug
-    defaults = st.session_state.setdefault(_DEFAULTS, {})
-    previous = dict(defaults.get(slug, {}))
-    defaults[slug] = {}
+    st.session_state.setdefault(_DEFAULTS, {})[slug] = {}  # filled by this run's controls
     st.title(entry.title, anchor=False)
     st.markdown(f"*{entry.promise}*")
     link_col, reset_col = st.columns([4, 1], vertical_alignment="center")
@@ -88,7 +87,7 @@ def page_header(slug: str) -> None:
             key="reset_page",
             icon=":material/restart_alt:",
             on_click=_reset,
-            args=(previous,),
+            args=(slug,),
             help="Every control back to its default (and out of the address).",
             width="stretch",
         )
@@ -121,9 +120,33 @@ def _drop_unusable_numbers() -> None:
         st.rerun()
 
 
-def _reset(defaults: dict[str, Any]) -> None:
-    """Set every control the page drew last time back to its default."""
-    for key, value in defaults.items():
+def _forget_other_page(slug: str) -> None:
+    """Drop the controls of the page this session showed before, from its state and address.
+
+    Pages share control names with other ranges ("d" is up to 1024 on one page
+    and up to 16 on another): carried over, a value would be refused by the
+    new page's control (Streamlit raises for a state value out of range).
+    Each page starts from its own defaults, or from the link that opened it.
+    """
+    before = st.session_state.get(_PAGE)
+    if before is None or before == slug:
+        return
+    for key in st.session_state.get(_DEFAULTS, {}).get(before, {}):
+        st.session_state.pop(key, None)
+        if key in st.query_params:
+            try:
+                del st.query_params[key]
+            except Exception:  # bound to a control already: it holds a valid value
+                continue
+
+
+def _reset(slug: str) -> None:
+    """Set every control the page drew on its last run back to its default.
+
+    Read when the button is pressed, not when it was drawn: on a page's first
+    run the button is drawn before the controls it resets.
+    """
+    for key, value in st.session_state.get(_DEFAULTS, {}).get(slug, {}).items():
         st.session_state[key] = value
 
 
