@@ -64,6 +64,8 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+# How lab.exercises ends its verdict on a wrong answer, shown in an error box.
+WRONG_ANSWER_ENDING = "Try again, or open the hint."
 STREAM_PATH = "_stcore/stream"
 # What the browser sends in place of the XSRF token when it has no cookie.
 NO_XSRF_TOKEN = "PLACEHOLDER_AUTH_TOKEN"
@@ -803,7 +805,9 @@ class StreamlitSession:
             error = element.exception
             self._problem("exception", f"{error.type}: {error.message}")
         elif kind == "alert" and element.alert.format == element.alert.ERROR:
-            self._problem("error", element.alert.body)
+            # An exercise's verdict on a wrong answer is feedback, not a fault of the app.
+            if not element.alert.body.endswith(WRONG_ANSWER_ENDING):
+                self._problem("error", element.alert.body)
         widget = widget_from_element(element, path, delta.fragment_id)
         if widget is None or not widget.supported:
             return

@@ -24,6 +24,7 @@ from streamlit.proto.Slider_pb2 import Slider
 
 from bench import harness
 from bench.st_client import StreamlitSession, Widget, propose_values, widget_state
+from lab.exercises import ChoiceAnswer, check_choice
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +138,10 @@ def test_exceptions_and_error_alerts_are_recorded_with_their_page():
         element.alert.body = "Only the first 8 tokens are used."
         element.alert.format = Alert.WARNING
 
+    def wrong_answer(element: Element) -> None:  # an exercise's feedback, not a fault
+        element.alert.body = check_choice(ChoiceAnswer(("a", "b"), correct=1), "a").message
+        element.alert.format = Alert.ERROR
+
     feed(
         session,
         new_session(),
@@ -144,6 +149,7 @@ def test_exceptions_and_error_alerts_are_recorded_with_their_page():
         delta([0, 0], exception),
         delta([0, 1], error),
         delta([0, 2], warning),
+        delta([0, 3], wrong_answer),
         finished(),
     )
     assert [(p.kind, p.page, p.text) for p in session.problems] == [
