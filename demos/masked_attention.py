@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import streamlit as st
 
-from app import exercises, ui
+from app import ui
 from app.charts import draw
 from lab import attention as lab_attention
 from lab import charts
@@ -438,9 +438,8 @@ with st.expander("`masked_softmax`, which fills the masked scores with −∞ an
     st.code(code["masked_softmax"], language="python", wrap_lines=True)
 st.markdown(prose.TORCH_EMPTY_ROWS)
 
-st.divider()
-notice_col, exercise_col = st.columns(2, gap="large")
-with notice_col:
-    ui.what_to_notice(prose.WHAT_TO_NOTICE)
-with exercise_col:
-    exercises.show(SLUG, compute_exercises(sentences, side, int(d_model), int(seed)))
+ui.page_end(
+    SLUG,
+    notice=prose.WHAT_TO_NOTICE,
+    exercises=compute_exercises(sentences, side, int(d_model), int(seed)),
+)

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from app import exercises, ui
+from app import ui
 from app.charts import draw
 from lab import charts
 from lab.position import (
@@ -314,20 +314,17 @@ for column, run, name in (
             max_width=HALF,
         )
 
-st.divider()
-notice_col, exercise_col = st.columns(2, gap="large")
-with notice_col:
-    ui.what_to_notice(
-        [
-            "Without positions, reordering the words reorders the outputs and nothing else: "
-            "self-attention cannot tell *the dog chased the cat* from *the cat chased the dog*.",
-            "With sinusoidal positions added to X, the same words in a new order give new "
-            "outputs, not just reordered ones.",
-            "PE·PEᵀ and the rotary scores are constant along their diagonals: both encode "
-            "how far apart two positions are.",
-            "Two copies of a word get identical rows of weights without positions and "
-            "different rows with them.",
-        ]
-    )
-with exercise_col:
-    exercises.show(SLUG, page_exercises(check, similarity, grid, result))
+ui.page_end(
+    SLUG,
+    notice=[
+        "Without positions, reordering the words reorders the outputs and nothing else: "
+        "self-attention cannot tell *the dog chased the cat* from *the cat chased the dog*.",
+        "With sinusoidal positions added to X, the same words in a new order give new "
+        "outputs, not just reordered ones.",
+        "PE·PEᵀ and the rotary scores are constant along their diagonals: both encode "
+        "how far apart two positions are.",
+        "Two copies of a word get identical rows of weights without positions and "
+        "different rows with them.",
+    ],
+    exercises=page_exercises(check, similarity, grid, result),
+)
