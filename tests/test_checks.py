@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lab.checks import as_bool, as_matrix, as_real, check_float, check_int
+from lab.checks import (
+    as_bool,
+    as_matrix,
+    as_real,
+    check_float,
+    check_int,
+    check_parameter_shapes,
+)
 from tests.refusals import refuses
 
 
@@ -116,3 +123,26 @@ def test_as_matrix_is_float64_whatever_comes_in():
 def test_positive_means_above_zero_not_above_one():
     assert check_float("t", 0.5, positive=True) == 0.5
     assert check_float("t", 1e-300, positive=True) == 1e-300
+
+
+# ----------------------------------------------------------------------------- parameter shapes
+
+
+def test_parameter_shapes_that_fit_pass():
+    expected = {"w": (2, 3), "b": (3,)}
+    assert check_parameter_shapes({"b": np.zeros(3), "w": [[0, 0, 0], [1, 1, 1]]}, expected) is None
+
+
+def test_parameter_names_missing_and_unexpected_are_listed_sorted():
+    expected = {"w": (2,), "b": (2,), "a": (1,)}
+    with refuses("weights do not fit the config: missing ['a', 'b'], unexpected ['x', 'y']"):
+        check_parameter_shapes({"w": np.zeros(2), "y": 1, "x": 2}, expected)
+    with refuses("weights do not fit the config: missing [], unexpected ['x']"):
+        check_parameter_shapes({"w": np.zeros(2), "b": np.zeros(2), "a": [0], "x": 0}, expected)
+
+
+def test_a_parameter_in_the_wrong_shape_is_named_with_both_shapes():
+    with refuses("b has shape (2, 1), expected (2,)"):
+        check_parameter_shapes(
+            {"w": np.zeros((2, 3)), "b": np.zeros((2, 1))}, {"w": (2, 3), "b": (2,)}
+        )
