@@ -233,7 +233,7 @@ def _bound(draw: Callable[..., T], label: str, reset_to: Any, accepts: _Accepts,
 
     Args:
         draw: the Streamlit widget with all its arguments but ``key`` and ``bind``
-            (``partial(st.toggle, label, value, help=help)``).
+            (``partial(st.toggle, label, value=value, help=help)``).
         label: the control's label, for the note.
         reset_to: its default, kept for "Reset this page".
         accepts: what it takes from the address, for the note.
@@ -264,7 +264,16 @@ def slider(
 ) -> T:
     """``st.slider`` bound to the address. Returns the chosen number."""
     kind = "a whole number" if isinstance(value, int) else "a number"
-    draw = partial(st.slider, label, min_value, max_value, value, step, format, help=help)
+    draw = partial(
+        st.slider,
+        label,
+        min_value=min_value,
+        max_value=max_value,
+        value=value,
+        step=step,
+        format=format,
+        help=help,
+    )
     return _bound(draw, label, value, _in_range(kind, min_value, max_value), key=key)
 
 
@@ -278,7 +287,14 @@ def select_slider(
     help: str | None = None,
 ) -> T:
     """``st.select_slider`` bound to the address (the address holds the option's label)."""
-    draw = partial(st.select_slider, label, list(options), value, format_func, help=help)
+    draw = partial(
+        st.select_slider,
+        label,
+        options=list(options),
+        value=value,
+        format_func=format_func,
+        help=help,
+    )
     return _bound(draw, label, value, _one_of(options, format_func), key=key)
 
 
@@ -293,7 +309,15 @@ def number(
     help: str | None = None,
 ) -> int:
     """A whole-number ``st.number_input`` bound to the address."""
-    draw = partial(st.number_input, label, min_value, max_value, value, step, help=help)
+    draw = partial(
+        st.number_input,
+        label,
+        min_value=min_value,
+        max_value=max_value,
+        value=value,
+        step=step,
+        help=help,
+    )
     accepts = _in_range("a whole number", min_value, max_value)
     return int(_bound(draw, label, value, accepts, key=key))
 
@@ -311,7 +335,7 @@ def seed(
 
 def toggle(label: str, value: bool, *, key: str, help: str | None = None) -> bool:
     """``st.toggle`` bound to the address."""
-    draw = partial(st.toggle, label, value, help=help)
+    draw = partial(st.toggle, label, value=value, help=help)
     return bool(_bound(draw, label, value, _TRUE_OR_FALSE, key=key))
 
 
@@ -328,7 +352,7 @@ def segmented(
     draw = partial(
         st.segmented_control,
         label,
-        list(options),
+        options=list(options),
         default=value,
         format_func=format_func,
         required=True,
@@ -353,7 +377,13 @@ def radio(
     """``st.radio`` bound to the address."""
     index = list(options).index(value)
     draw = partial(
-        st.radio, label, list(options), index, format_func, help=help, horizontal=horizontal
+        st.radio,
+        label,
+        options=list(options),
+        index=index,
+        format_func=format_func,
+        horizontal=horizontal,
+        help=help,
     )
     return _bound(draw, label, value, _one_of(options, format_func), key=key)
 
@@ -383,7 +413,7 @@ def choose(
         replacement = fallback(remembered) if fallback else None
         st.session_state[key] = replacement if replacement in labels else labels[default]
     accepts = _Accepts("one of the choices offered", lambda raw, option: raw == option)
-    draw = partial(st.selectbox, label, labels, default, help=help)
+    draw = partial(st.selectbox, label, options=labels, index=default, help=help)
     return labels.index(_bound(draw, label, labels[default], accepts, key=key))
 
 
@@ -397,7 +427,9 @@ def text(
     placeholder: str | None = None,
 ) -> str:
     """``st.text_input`` bound to the address, at most ``max_chars`` characters."""
-    draw = partial(st.text_input, label, value, max_chars, help=help, placeholder=placeholder)
+    draw = partial(
+        st.text_input, label, value=value, max_chars=max_chars, help=help, placeholder=placeholder
+    )
     accepts = _Accepts(
         f"at most {max_chars} characters", lambda raw, typed: raw == typed, _shortened
     )
