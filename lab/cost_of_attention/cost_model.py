@@ -155,11 +155,10 @@ def clustered_cost(
       ``C d + 2 n C + n + n d``.
     """
     n, d = _sizes(n, d)
-    candidates = kmeans_candidates(num_clusters)  # checks that C >= 1
-    clusters = int(num_clusters)
+    clusters = check_int("num_clusters", num_clusters, minimum=1)
     restarts = check_int("restarts", restarts, minimum=1)
     iterations = check_int("iterations", iterations, minimum=0)
-    seeding = 1 + (clusters - 1) * candidates
+    seeding = 1 + (clusters - 1) * kmeans_candidates(clusters)
     lloyd = iterations * (clusters + 1)
     return Cost(
         multiply_adds=restarts * n * d * (seeding + lloyd) + 2 * clusters * n * d,
